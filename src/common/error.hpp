@@ -1,0 +1,60 @@
+#pragma once
+// sy::Error and sy::Result: the one way errors travel through Switchyard.
+// Every error a client can see maps to an ErrorCode, which fixes its HTTP status, its
+// OpenAI `type`, and whether retrying can help.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace sy {
+
+enum class ErrorCode : std::uint8_t {
+  InvalidJson,           // 400: the body is not JSON
+  InvalidParams,         // 400: JSON, but a field is missing or wrong
+  NotFound,              // 404: no such route
+  ModelNotFound,         // 404: no pool is configured for the model
+  MethodNotAllowed,      // 405
+  PayloadTooLarge,       // 413
+  HeadersTooLarge,       // 431
+  QueueFull,             // 429: admission queue is at capacity (or the request was shed)
+  PoolUnavailable,       // 503: pools exist for the model but none is ready
+  ShuttingDown,          // 503: the server is draining
+  DeadlineExceeded,      // 504: the request's deadline passed
+  UpstreamError,         // 502: the engine failed or answered with an error
+  UpstreamTimeout,       // 504: the engine did not connect or answer in time
+  StreamStalled,         // 504: no event from the engine within stall_timeout_ms
+  Internal,              // 500
+};
+
+struct ErrorInfo {
+  int http_status;
+  std::string_view code;  // stable machine-readable code, sent as `code`
+  std::string_view type;  // OpenAI error `type`
+  bool retriable;
+};
+
+// The fixed properties of each code; a pure table lookup.
+[[nodiscard]] const ErrorInfo& error_info(ErrorCode code) noexcept;
+
+struct Error {
+  ErrorCode code = ErrorCode::Internal;
+  std::string message;  // a sentence a person understands
+  std::string param;    // the offending request field, when there is one
+  std::uint32_t retry_after_ms = 0;
+
+  [[nodiscard]] const ErrorInfo& info() const noexcept { return error_info(code); }
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+[[nodiscard]] inline tl::unexpected<Error> fail(ErrorCode code, std::string message,
+                                                std::string param = {}) {
+  return tl::unexpected<Error>(Error{code, std::move(message), std::move(param), 0});
+}
+
+}  // namespace sy
