@@ -1,0 +1,75 @@
+#include "engines/upstream_request.hpp"
+
+#include <simdjson.h>
+
+#include "common/json_writer.hpp"
+
+namespace sy::engines {
+
+std::string_view to_string(Protocol p) noexcept {
+  return p == Protocol::OpenAI ? "openai" : "llamacpp";
+}
+
+namespace {
+
+std::string join_path(std::string_view base, std::string_view path) {
+  std::string out(base);
+  out += path;
+  return out;
+}
+
+// OpenAI /v1/completions → llama.cpp /completion. Sampling fields whose names llama.cpp shares
+// are copied as they are; `max_tokens` becomes `n_predict`.
+Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(request.upstream_body).get(root)) {
+    return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+  }
+  std::string out;
+  out.reserve(request.upstream_body.size() + 64);
+  JsonWriter w(out);
+  w.begin_object();
+  static constexpr std::string_view kShared[] = {
+      "prompt",      "temperature",     "top_p",          "top_k",  "min_p",
+      "seed",        "presence_penalty", "frequency_penalty", "repeat_penalty",
+      "logit_bias",  "n_probs",         "grammar",        "json_schema", "typical_p",
+      "mirostat",    "mirostat_tau",    "mirostat_eta",   "id_slot"};
+  for (auto [key, value] : root) {
+    for (std::string_view shared : kShared) {
+      if (key == shared) {
+        w.key(key).raw(simdjson::minify(value));
+        break;
+      }
+    }
+    if (key == "stop") {
+      if (value.is_string()) {
+        w.key("stop").begin_array().raw(simdjson::minify(value)).end_array();
+      } else if (value.is_array()) {
+        w.key("stop").raw(simdjson::minify(value));
+      }
+    }
+  }
+  w.field("n_predict", static_cast<std::int64_t>(request.max_tokens ? *request.max_tokens : -1));
+  w.field("stream", request.stream);
+  w.field("cache_prompt", true);
+  w.end_object();
+  return out;
+}
+
+}  // namespace
+
+Result<UpstreamRequest> make_upstream_request(Protocol protocol,
+                                              const api::CompletionRequest& request,
+                                              std::string_view base_path) {
+  const bool chat = request.kind == api::CompletionKind::Chat;
+  if (protocol == Protocol::OpenAI || chat) {
+    return UpstreamRequest{join_path(base_path, chat ? "/v1/chat/completions" : "/v1/completions"),
+                           request.upstream_body};
+  }
+  auto body = to_llamacpp_completion(request);
+  if (!body) return tl::unexpected(body.error());
+  return UpstreamRequest{join_path(base_path, "/completion"), std::move(*body)};
+}
+
+}  // namespace sy::engines

@@ -1,0 +1,304 @@
+#include "server/control_plane.hpp"
+
+#include <chrono>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+
+#include "server/health_probe.hpp"
+#include "telemetry/log.hpp"
+
+namespace sy::server {
+
+namespace asio = boost::asio;
+using placement::SubmitOutcome;
+using telemetry::LogLevel;
+
+namespace {
+
+admission::OverflowPolicy to_admission(config::OverflowPolicy p) {
+  switch (p) {
+    case config::OverflowPolicy::DropLru: return admission::OverflowPolicy::DropLru;
+    case config::OverflowPolicy::ShedLowPriority: return admission::OverflowPolicy::ShedLowPriority;
+    default: return admission::OverflowPolicy::Reject;
+  }
+}
+
+int breaker_gauge(placement::BreakerState s) {
+  switch (s) {
+    case placement::BreakerState::Open: return 1;
+    case placement::BreakerState::HalfOpen: return 2;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(asio::io_context& control, const config::Config& config,
+                           ControlGauges& gauges)
+    : control_(control), config_(config), gauges_(gauges), poll_timer_(control) {
+  for (std::uint32_t p = 0; p < config.pools.size(); ++p) {
+    const config::Pool& pool = config.pools[p];
+    placement::PoolSnapshot ps;
+    ps.id = pool.id;
+    ps.models = pool.models;
+    ps.slots = pool.slots;
+    ps.ctx_max = pool.ctx_max;
+    for (const config::Endpoint& e : pool.endpoints) {
+      EndpointInfo info;
+      info.index = static_cast<std::uint32_t>(endpoints_.size());
+      info.pool_index = p;
+      info.pool_id = pool.id;
+      info.url = e.url;
+      info.host = e.host;
+      info.port = e.port;
+      info.base_path = e.base_path;
+      info.host_header = e.host + ":" + std::to_string(e.port);
+      info.health_path = pool.health_path.empty() ? "/health" : pool.health_path;
+      info.protocol = pool.engine == config::EngineProtocol::LlamaCpp ? engines::Protocol::LlamaCpp
+                                                                        : engines::Protocol::OpenAI;
+      ps.endpoint_indices.push_back(info.index);
+      endpoints_.push_back(std::move(info));
+      health_.emplace_back(config.health.healthy_after, config.health.unhealthy_after);
+      auto g = std::make_unique<ControlGauges::Endpoint>();
+      g->pool = pool.id;
+      g->url = e.url;
+      gauges_.endpoints.push_back(std::move(g));
+    }
+    pools_.push_back(std::move(ps));
+  }
+  placement::SchedulerConfig sc;
+  sc.queue_capacity = config.queue.capacity;
+  sc.policy = to_admission(config.queue.policy);
+  sc.breaker_failure_threshold = config.breaker.failure_threshold;
+  sc.breaker_open_for = Millis(config.breaker.open_ms);
+  sc.session_max_entries = config.sessions.max_entries;
+  sc.session_ttl = Millis(config.sessions.ttl_ms);
+  publish_snapshot();
+  scheduler_ = std::make_unique<placement::Scheduler>(sc, snapshot());
+  for (const std::string& model : scheduler_->models()) {
+    auto q = std::make_unique<ControlGauges::ModelQueue>();
+    q->model = model;
+    gauges_.queues.push_back(std::move(q));
+  }
+}
+
+void ControlPlane::publish_snapshot() {
+  auto snap = std::make_shared<placement::RegistrySnapshot>();
+  snap->version = ++version_;
+  snap->pools = pools_;
+  const TimePoint now = Clock::now();
+  for (const EndpointInfo& e : endpoints_) {
+    placement::EndpointSnapshot es;
+    es.index = e.index;
+    es.pool_index = e.pool_index;
+    es.url = e.url;
+    es.ready = health_[e.index].ready();
+    es.breaker = scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
+    snap->endpoints.push_back(std::move(es));
+  }
+  snapshot_.store(std::move(snap), std::memory_order_release);
+  gauges_.snapshot_version.store(version_, std::memory_order_relaxed);
+}
+
+void ControlPlane::start() {
+  for (const EndpointInfo& e : endpoints_) {
+    asio::co_spawn(
+        control_,
+        [this, index = e.index]() -> asio::awaitable<void> {
+          asio::steady_timer timer(control_);
+          while (!stopped_) {
+            const bool ok = co_await probe_endpoint(endpoints_[index], config_.health.timeout_ms);
+            if (stopped_) break;
+            on_probe_result(index, ok);
+            // An endpoint that is not ready yet is probed four times as often, so a pool comes up
+            // quickly after start or recovery.
+            const std::uint32_t interval = health_[index].ready()
+                                               ? config_.health.interval_ms
+                                               : std::max<std::uint32_t>(config_.health.interval_ms / 4, 50);
+            timer.expires_after(std::chrono::milliseconds(interval));
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+        },
+        asio::detached);
+  }
+  schedule_poll();
+}
+
+void ControlPlane::stop() {
+  asio::post(control_, [this] {
+    stopped_ = true;
+    poll_timer_.cancel();
+    for (auto& [id, pending] : pending_) {
+      reject(pending.waiter, Error{ErrorCode::ShuttingDown, "The server is shutting down.", {}, 1000});
+      (void)scheduler_->cancel(id);
+    }
+    pending_.clear();
+    refresh_gauges();
+  });
+}
+
+void ControlPlane::schedule_poll() {
+  poll_timer_.expires_after(std::chrono::milliseconds(50));
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    const TimePoint now = Clock::now();
+    for (std::uint64_t id : scheduler_->expire(now)) {
+      auto it = pending_.find(id);
+      if (it == pending_.end()) continue;
+      reject(it->second.waiter,
+             Error{ErrorCode::DeadlineExceeded, "The request's deadline passed while it was queued.", {}, 0});
+      pending_.erase(it);
+    }
+    dispatch_all(scheduler_->poll(now));
+    refresh_gauges();
+    schedule_poll();
+  });
+}
+
+void ControlPlane::on_probe_result(std::uint32_t endpoint, bool ok) {
+  if (!health_[endpoint].on_probe(ok)) return;
+  const bool ready = health_[endpoint].ready();
+  telemetry::log_event(ready ? LogLevel::Info : LogLevel::Warn, "endpoint_health", {},
+                       ready ? "Endpoint passed its health probes and takes requests now."
+                             : "Endpoint failed its health probes; no new requests go to it.",
+                       {{"endpoint", std::string_view(endpoints_[endpoint].url)},
+                        {"pool", std::string_view(endpoints_[endpoint].pool_id)},
+                        {"ready", ready}});
+  publish_snapshot();
+  dispatch_all(scheduler_->update_registry(snapshot(), Clock::now()));
+  refresh_gauges();
+}
+
+void ControlPlane::submit(placement::Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter) {
+  asio::post(control_, [this, ticket = std::move(ticket), waiter = std::move(waiter)]() mutable {
+    if (stopped_) {
+      reject(waiter, Error{ErrorCode::ShuttingDown, "The server is shutting down.", {}, 1000});
+      return;
+    }
+    const std::uint64_t id = ticket.id;
+    const std::string model = ticket.model;
+    SubmitOutcome out = scheduler_->submit(std::move(ticket), Clock::now());
+    if (out.evicted) {
+      auto it = pending_.find(*out.evicted);
+      if (it != pending_.end()) {
+        Error e{ErrorCode::QueueFull,
+                "The request was dropped from a full queue to make room for newer work.", {}, 0};
+        e.retry_after_ms = scheduler_->retry_after_ms(model, Clock::now());
+        reject(it->second.waiter, std::move(e));
+        pending_.erase(it);
+        gauges_.rejected_queue_full.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    switch (out.kind) {
+      case SubmitOutcome::Kind::Dispatched:
+        grant(std::move(waiter), out.endpoint);
+        break;
+      case SubmitOutcome::Kind::Queued: {
+        pending_.emplace(id, Pending{waiter});
+        const std::size_t position = out.queue_position;
+        asio::post(waiter->executor, [waiter, position] {
+          if (waiter->state != AdmissionWaiter::State::Waiting) return;
+          waiter->queued = true;
+          waiter->position = position;
+          waiter->wake.cancel();
+        });
+        break;
+      }
+      case SubmitOutcome::Kind::Rejected:
+        if (out.error && out.error->code == ErrorCode::QueueFull) {
+          gauges_.rejected_queue_full.fetch_add(1, std::memory_order_relaxed);
+        }
+        reject(std::move(waiter), out.error ? std::move(*out.error)
+                                            : Error{ErrorCode::Internal, "Admission failed.", {}, 0});
+        break;
+    }
+    refresh_gauges();
+  });
+}
+
+void ControlPlane::release(std::uint32_t endpoint, bool ok) {
+  asio::post(control_, [this, endpoint, ok] {
+    if (stopped_) return;
+    dispatch_all(scheduler_->release(endpoint, ok, Clock::now()));
+    refresh_gauges();
+  });
+}
+
+void ControlPlane::cancel(std::uint64_t id) {
+  asio::post(control_, [this, id] {
+    if (scheduler_->cancel(id)) pending_.erase(id);
+    refresh_gauges();
+  });
+}
+
+void ControlPlane::query_position(std::uint64_t id, std::shared_ptr<AdmissionWaiter> waiter) {
+  asio::post(control_, [this, id, waiter = std::move(waiter)] {
+    auto pos = scheduler_->queue_position(id);
+    if (!pos) return;
+    asio::post(waiter->executor, [waiter, p = *pos] { waiter->position = p; });
+  });
+}
+
+void ControlPlane::dispatch_all(const std::vector<placement::Dispatch>& dispatches) {
+  for (const placement::Dispatch& d : dispatches) {
+    auto it = pending_.find(d.id);
+    if (it == pending_.end()) {
+      // The ticket's owner is gone (should not happen: cancel removes it from the queue first);
+      // give the slot back rather than leak it.
+      dispatch_all(scheduler_->release(d.endpoint, true, Clock::now()));
+      continue;
+    }
+    grant(std::move(it->second.waiter), d.endpoint);
+    pending_.erase(it);
+  }
+}
+
+void ControlPlane::grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t endpoint) {
+  auto ex = waiter->executor;
+  asio::post(ex, [this, waiter = std::move(waiter), endpoint] {
+    if (waiter->state != AdmissionWaiter::State::Waiting) {
+      release(endpoint, true);  // abandoned while the grant was on its way
+      return;
+    }
+    waiter->state = AdmissionWaiter::State::Granted;
+    waiter->endpoint = endpoint;
+    waiter->wake.cancel();
+  });
+}
+
+void ControlPlane::reject(std::shared_ptr<AdmissionWaiter> waiter, Error error) {
+  auto ex = waiter->executor;
+  asio::post(ex, [waiter = std::move(waiter), error = std::move(error)]() mutable {
+    if (waiter->state != AdmissionWaiter::State::Waiting) return;
+    waiter->state = AdmissionWaiter::State::Rejected;
+    waiter->error = std::move(error);
+    waiter->wake.cancel();
+  });
+}
+
+void ControlPlane::refresh_gauges() {
+  const TimePoint now = Clock::now();
+  for (auto& q : gauges_.queues) {
+    q->depth[0].store(static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Interactive)),
+                      std::memory_order_relaxed);
+    q->depth[1].store(static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Batch)),
+                      std::memory_order_relaxed);
+  }
+  bool breaker_changed = false;
+  const auto snap = snapshot();
+  for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
+    auto& g = *gauges_.endpoints[i];
+    const auto state = scheduler_->breaker_state(i, now);
+    if (snap && i < snap->endpoints.size() && snap->endpoints[i].breaker != state) breaker_changed = true;
+    g.breaker.store(breaker_gauge(state), std::memory_order_relaxed);
+    g.ready.store(health_[i].ready() ? 1 : 0, std::memory_order_relaxed);
+    g.in_flight.store(scheduler_->in_flight(i), std::memory_order_relaxed);
+  }
+  if (breaker_changed) publish_snapshot();
+}
+
+}  // namespace sy::server

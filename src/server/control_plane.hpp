@@ -1,0 +1,83 @@
+#pragma once
+// ControlPlane: the single owner of global mutable state — admission queues, in-flight counts,
+// breakers, session affinity (all in placement::Scheduler) and endpoint health. It runs on its
+// own io_context thread. I/O threads reach it only through the post-based methods below, which
+// are safe to call from any thread, and read the registry through lock-free snapshots.
+
+#include <atomic>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "placement/health_tracker.hpp"
+#include "placement/scheduler.hpp"
+#include "server/admission_waiter.hpp"
+#include "server/endpoint_info.hpp"
+#include "server/serve_metrics.hpp"
+
+namespace sy::server {
+
+class ControlPlane {
+ public:
+  ControlPlane(boost::asio::io_context& control, const config::Config& config,
+               ControlGauges& gauges);
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  // Starts health probes and the periodic scheduler poll (on the control thread).
+  void start();
+  // Stops probes and timers; queued waiters are answered ShuttingDown.
+  void stop();
+
+  // --- any thread ---
+  [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> snapshot() const {
+    return snapshot_.load(std::memory_order_acquire);
+  }
+  [[nodiscard]] const std::vector<EndpointInfo>& endpoints() const noexcept { return endpoints_; }
+  [[nodiscard]] std::uint64_t next_ticket_id() noexcept {
+    return next_id_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Asks for a slot; the answer arrives on waiter->executor (Granted / Rejected, or `queued`
+  // with a position, then later Granted / Rejected).
+  void submit(placement::Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter);
+  // A request on `endpoint` finished; ok=false counts against the endpoint's breaker.
+  void release(std::uint32_t endpoint, bool ok);
+  // The waiter gave up (deadline, client gone). If it was already granted, the grant's
+  // completion sees State::Abandoned and releases the slot.
+  void cancel(std::uint64_t id);
+  // Refreshes waiter->position (posted back to the waiter's executor).
+  void query_position(std::uint64_t id, std::shared_ptr<AdmissionWaiter> waiter);
+
+ private:
+  struct Pending {
+    std::shared_ptr<AdmissionWaiter> waiter;
+  };
+
+  void publish_snapshot();
+  void dispatch_all(const std::vector<placement::Dispatch>& dispatches);
+  void grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t endpoint);
+  void reject(std::shared_ptr<AdmissionWaiter> waiter, Error error);
+  void refresh_gauges();
+  void on_probe_result(std::uint32_t endpoint, bool ok);
+  void schedule_poll();
+
+  boost::asio::io_context& control_;
+  const config::Config& config_;
+  ControlGauges& gauges_;
+  std::vector<EndpointInfo> endpoints_;
+  std::vector<placement::HealthTracker> health_;
+  std::vector<placement::PoolSnapshot> pools_;
+  std::atomic<std::shared_ptr<const placement::RegistrySnapshot>> snapshot_;
+  std::uint64_t version_ = 0;
+  std::unique_ptr<placement::Scheduler> scheduler_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::atomic<std::uint64_t> next_id_{1};
+  boost::asio::steady_timer poll_timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace sy::server

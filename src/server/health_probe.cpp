@@ -1,0 +1,52 @@
+#include "server/health_probe.hpp"
+
+#include <chrono>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sy::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+asio::awaitable<bool> probe_endpoint(const EndpointInfo& endpoint, std::uint32_t timeout_ms) {
+  constexpr auto token = asio::as_tuple(asio::use_awaitable);
+  auto ex = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  boost::system::error_code ec;
+  const asio::ip::tcp::endpoint target(asio::ip::make_address(endpoint.host, ec), endpoint.port);
+  if (ec) {
+    asio::ip::tcp::resolver resolver(ex);
+    auto [rec, results] = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), token);
+    if (rec || results.empty()) co_return false;
+    auto [cec, ep] = co_await stream.async_connect(results, token);
+    if (cec) co_return false;
+  } else {
+    auto [cec] = co_await stream.async_connect(target, token);
+    if (cec) co_return false;
+  }
+  http::request<http::empty_body> req{http::verb::get, endpoint.base_path + endpoint.health_path, 11};
+  req.set(http::field::host, endpoint.host_header);
+  req.set(http::field::user_agent, "switchyard-health");
+  req.set(http::field::connection, "close");
+  auto [wec, wn] = co_await http::async_write(stream, req, token);
+  if (wec) co_return false;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  auto [rec, rn] = co_await http::async_read(stream, buffer, parser, token);
+  if (rec) co_return false;
+  const unsigned status = parser.get().result_int();
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  co_return status >= 200 && status < 300;
+}
+
+}  // namespace sy::server

@@ -1,0 +1,31 @@
+#pragma once
+// What a handler knows about one client request while it serves it. Lives in the connection
+// coroutine's frame; handlers receive it by reference and finish before it goes away.
+
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "common/clock.hpp"
+#include "server/serve_metrics.hpp"
+#include "server/worker.hpp"
+
+namespace sy::server {
+
+struct RequestContext {
+  Worker& worker;
+  boost::asio::ip::tcp::socket& client;
+  boost::beast::flat_buffer& client_buffer;  // holds bytes of any pipelined next request
+  std::string correlation_id;
+  bool keep_alive = true;
+  TimePoint arrived;
+  Route route = Route::Other;
+  // Request headers Switchyard interprets.
+  std::string priority;
+  std::string deadline;
+  std::string timeout_ms;
+  std::string session_id;
+};
+
+}  // namespace sy::server

@@ -1,0 +1,464 @@
+#include "server/upstream_exchange.hpp"
+
+#include <array>
+#include <memory>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <fmt/format.h>
+
+#include "api/error_body.hpp"
+#include "engines/stream_translator.hpp"
+#include "server/response_writer.hpp"
+#include "sse/sse_parser.hpp"
+#include "sse/sse_writer.hpp"
+#include "telemetry/log.hpp"
+
+namespace sy::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using telemetry::LogLevel;
+
+namespace {
+
+constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kUpstreamReadBytes = 4096;
+constexpr std::size_t kMaxUpstreamHeaderBytes = 64 * 1024;
+constexpr std::size_t kMaxUpstreamBodyBytes = 64 * 1024 * 1024;  // non-streaming answers
+constexpr std::size_t kMaxEngineErrorBytes = 1024 * 1024;
+
+enum class TimerReason : std::uint8_t { None, Activity, Deadline };
+
+// Closes the engine connection when the current phase (connect → first byte → between events)
+// or the request deadline runs out. Re-arming is lazy: the relay only moves
+// `activity_deadline`; the timer notices when it fires, so no timer call is made per token.
+class UpstreamTimer : public std::enable_shared_from_this<UpstreamTimer> {
+ public:
+  UpstreamTimer(asio::any_io_executor ex, tcp::socket& socket, TimePoint deadline)
+      : timer_(ex), socket_(&socket), deadline_(deadline) {}
+
+  void start(TimePoint activity_deadline) {
+    activity_deadline_ = activity_deadline;
+    arm();
+  }
+  void bump(TimePoint activity_deadline) noexcept { activity_deadline_ = activity_deadline; }
+  void stop() {
+    socket_ = nullptr;
+    timer_.cancel();
+  }
+  [[nodiscard]] TimerReason fired() const noexcept { return fired_; }
+
+ private:
+  void arm() {
+    timer_.expires_at(std::min(deadline_, activity_deadline_));
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || !self->socket_) return;
+      const TimePoint now = Clock::now();
+      if (now >= self->deadline_) {
+        self->fire(TimerReason::Deadline);
+      } else if (now >= self->activity_deadline_) {
+        self->fire(TimerReason::Activity);
+      } else {
+        self->arm();
+      }
+    });
+  }
+  void fire(TimerReason reason) {
+    fired_ = reason;
+    boost::system::error_code ignored;
+    socket_->close(ignored);
+  }
+
+  asio::steady_timer timer_;
+  tcp::socket* socket_;
+  TimePoint deadline_;
+  TimePoint activity_deadline_ = TimePoint::max();
+  TimerReason fired_ = TimerReason::None;
+};
+
+struct TimerStopper {
+  std::shared_ptr<UpstreamTimer> timer;
+  ~TimerStopper() { timer->stop(); }
+};
+
+std::string build_request_head(const ExchangeInput& in, TimePoint now) {
+  std::string head;
+  head.reserve(384);
+  fmt::format_to(std::back_inserter(head),
+                 "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n"
+                 "Content-Length: {}\r\nAccept: {}\r\nX-Correlation-Id: {}\r\n",
+                 in.upstream.path, in.endpoint.host_header, in.upstream.body.size(),
+                 in.request.stream ? "text/event-stream" : "application/json",
+                 in.rc.correlation_id);
+  if (in.deadline != TimePoint::max()) {
+    const auto left = std::chrono::duration_cast<Millis>(in.deadline - now).count();
+    fmt::format_to(std::back_inserter(head), "X-Timeout-Ms: {}\r\n", left > 0 ? left : 1);
+  }
+  head += "\r\n";
+  return head;
+}
+
+Error engine_failure(UpstreamErrorKind kind, std::string_view url) {
+  switch (kind) {
+    case UpstreamErrorKind::Connect:
+      return Error{ErrorCode::UpstreamError, fmt::format("Could not connect to the engine at {}.", url), {}, 0};
+    case UpstreamErrorKind::Timeout:
+      return Error{ErrorCode::UpstreamTimeout, fmt::format("The engine at {} did not answer in time.", url), {}, 0};
+    case UpstreamErrorKind::Stalled:
+      return Error{ErrorCode::StreamStalled, "The engine stopped sending tokens (stall timeout).", {}, 0};
+    case UpstreamErrorKind::Status5xx:
+      return Error{ErrorCode::UpstreamError, fmt::format("The engine at {} answered with a server error.", url), {}, 0};
+    default:
+      return Error{ErrorCode::UpstreamError, "The engine closed the connection before finishing its answer.", {}, 0};
+  }
+}
+
+// Appends OpenAI's error event and the closing [DONE] for a stream that cannot go on.
+void append_stream_error(std::string& out, const Error& error) {
+  std::string body = api::error_body(error);
+  sse::append_data_event(out, body);
+  sse::append_done(out);
+}
+
+}  // namespace
+
+asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
+  RequestContext& rc = in.rc;
+  Worker& worker = rc.worker;
+  WorkerMetrics& metrics = worker.metrics;
+  const config::Limits& limits = worker.shared.config.limits;
+  auto ex = rc.client.get_executor();
+  ExchangeResult result;
+
+  auto fail_retryable = [&](UpstreamErrorKind kind) {
+    metrics.count_upstream_error(kind);
+    result.outcome = ExchangeOutcome::RetryableFailure;
+    result.engine_healthy = false;
+    result.error = engine_failure(kind, in.endpoint.url);
+    return result;
+  };
+
+  UpstreamConnection conn{tcp::socket(ex)};
+  if (auto ec = co_await worker.upstreams.acquire(in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
+    co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout : UpstreamErrorKind::Connect);
+  }
+
+  const std::string head = build_request_head(in, Clock::now());
+  beast::flat_buffer ubuf(kMaxUpstreamHeaderBytes);
+  std::optional<http::response_parser<http::buffer_body>> parser;
+
+  // Send the request and read the response head. A reused keep-alive connection that the engine
+  // closed meanwhile fails here with nothing received: retry once on a fresh connection.
+  for (int fresh_tries = 0;; ++fresh_tries) {
+    if (rc.client.is_open() && in.watch.client_gone()) {
+      result.outcome = ExchangeOutcome::ClientGone;
+      result.keep_alive = false;
+      co_return result;
+    }
+    in.watch.set_upstream(&conn.socket);
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(in.upstream.body)};
+    auto [wec, wn] = co_await asio::async_write(conn.socket, bufs, kToken);
+    auto timer = std::make_shared<UpstreamTimer>(ex, conn.socket, in.deadline);
+    TimerStopper stopper{timer};
+    boost::system::error_code rec;
+    if (!wec) {
+      timer->start(Clock::now() + Millis(limits.first_byte_timeout_ms));
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(kMaxUpstreamHeaderBytes));
+      parser->body_limit(boost::none);
+      ubuf.clear();
+      auto [hec, hn] = co_await http::async_read_header(conn.socket, ubuf, *parser, kToken);
+      rec = hec;
+    }
+    if (!wec && !rec) break;
+    in.watch.set_upstream(nullptr);
+    if (in.watch.client_gone()) {
+      result.outcome = ExchangeOutcome::ClientGone;
+      result.keep_alive = false;
+      co_return result;
+    }
+    if (timer->fired() == TimerReason::Deadline) {
+      result.outcome = ExchangeOutcome::DeadlineExceeded;
+      result.error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed before the engine answered.", {}, 0};
+      co_return result;
+    }
+    if (timer->fired() == TimerReason::Activity) co_return fail_retryable(UpstreamErrorKind::Timeout);
+    if (conn.reused && fresh_tries == 0) {
+      boost::system::error_code ignored;
+      conn.socket.close(ignored);
+      if (auto ec = co_await worker.upstreams.connect_fresh(in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
+        co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout : UpstreamErrorKind::Connect);
+      }
+      continue;
+    }
+    co_return fail_retryable(UpstreamErrorKind::Reset);
+  }
+
+  // From here on the engine has answered. The timer covers the rest of the exchange.
+  auto timer = std::make_shared<UpstreamTimer>(ex, conn.socket, in.deadline);
+  TimerStopper stopper{timer};
+  timer->start(Clock::now() + Millis(in.request.stream ? limits.stall_timeout_ms : limits.first_byte_timeout_ms));
+  const unsigned status = parser->get().result_int();
+  const bool upstream_sse =
+      parser->get()[http::field::content_type].find("text/event-stream") != std::string_view::npos;
+
+  std::array<char, kUpstreamReadBytes> chunk{};
+  // Reads the rest of the body into `out`, bounded by `limit`. False on error or overflow.
+  auto read_body = [&](std::string& out, std::size_t limit) -> asio::awaitable<bool> {
+    while (!parser->is_done()) {
+      parser->get().body().data = chunk.data();
+      parser->get().body().size = chunk.size();
+      auto [ec, n] = co_await http::async_read_some(conn.socket, ubuf, *parser, kToken);
+      const std::size_t got = chunk.size() - parser->get().body().size;
+      if (out.size() + got > limit) co_return false;
+      out.append(chunk.data(), got);
+      if (ec && ec != http::error::need_buffer) co_return false;
+    }
+    co_return true;
+  };
+  auto finish_upstream = [&](bool reusable) {
+    in.watch.set_upstream(nullptr);
+    timer->stop();
+    if (reusable && parser->is_done() && parser->keep_alive()) {
+      worker.upstreams.put_back(in.endpoint.index, std::move(conn.socket));
+    } else {
+      boost::system::error_code ignored;
+      conn.socket.close(ignored);
+    }
+  };
+
+  auto translator = engines::make_stream_translator(in.endpoint.protocol, in.request, rc.correlation_id);
+
+  if (status >= 500) {
+    std::string ignored_body;
+    (void)co_await read_body(ignored_body, kMaxEngineErrorBytes);
+    finish_upstream(true);
+    co_return fail_retryable(UpstreamErrorKind::Status5xx);
+  }
+
+  if (status != 200 || !in.request.stream || !upstream_sse) {
+    // A whole answer: the engine's own error (4xx), or a non-streaming completion.
+    std::string body;
+    const bool ok = co_await read_body(body, status == 200 ? kMaxUpstreamBodyBytes : kMaxEngineErrorBytes);
+    if (!ok) {
+      finish_upstream(false);
+      if (in.watch.client_gone()) {
+        result.outcome = ExchangeOutcome::ClientGone;
+        result.keep_alive = false;
+        co_return result;
+      }
+      if (timer->fired() == TimerReason::Deadline) {
+        result.outcome = ExchangeOutcome::DeadlineExceeded;
+        result.error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed before the engine finished.", {}, 0};
+        co_return result;
+      }
+      co_return fail_retryable(timer->fired() == TimerReason::Activity ? UpstreamErrorKind::Timeout
+                                                                        : UpstreamErrorKind::Reset);
+    }
+    finish_upstream(true);
+    std::string client_body;
+    if (status == 200) {
+      auto translated = translator->translate_body(body);
+      if (!translated) {
+        metrics.count_upstream_error(UpstreamErrorKind::Protocol);
+        result.outcome = ExchangeOutcome::RetryableFailure;
+        result.engine_healthy = false;
+        result.error = translated.error();
+        co_return result;
+      }
+      client_body = std::move(*translated);
+      metrics.tokens_out.inc(translator->tokens_out());
+      metrics.tokens_in.inc(translator->prompt_tokens() ? translator->prompt_tokens()
+                                                         : in.request.estimated_prompt_tokens);
+      metrics.ttft.observe_ns((Clock::now() - rc.arrived).count());
+    } else {
+      client_body = std::move(body);
+    }
+    if (in.headers_sent) {
+      // The SSE head already went out while the request was queued: report in-band.
+      std::string out;
+      sse::append_data_event(out, client_body);
+      sse::append_done(out);
+      result.keep_alive = co_await write_last_chunk(rc.client, out) && rc.keep_alive;
+    } else {
+      const std::string_view ctype = parser->get()[http::field::content_type];
+      result.keep_alive = co_await write_response(rc.client, static_cast<int>(status),
+                                                  ctype.empty() ? "application/json" : ctype,
+                                                  client_body, rc.correlation_id, rc.keep_alive) &&
+                          rc.keep_alive;
+    }
+    metrics.count_request(rc.route, in.headers_sent ? 200 : static_cast<int>(status));
+    result.outcome = ExchangeOutcome::Completed;
+    co_return result;
+  }
+
+  // ---- Streaming relay (the hot path) ----
+  if (!in.headers_sent) {
+    if (!co_await write_sse_head(rc.client, rc.correlation_id, rc.keep_alive)) {
+      in.watch.mark_gone();
+    }
+    in.headers_sent = true;
+  }
+  metrics.active_streams.add(1);
+  telemetry::log_event(LogLevel::Info, "stream_start", rc.correlation_id,
+                       "The engine started streaming; tokens are relayed as they arrive.",
+                       {{"endpoint", std::string_view(in.endpoint.url)},
+                        {"pool", std::string_view(in.endpoint.pool_id)},
+                        {"model", std::string_view(in.request.model)}});
+
+  sse::Parser sse_parser(limits.max_body_bytes > (1u << 20) ? (1u << 20) : 256 * 1024);
+  std::string out;
+  out.reserve(2048);
+  bool done = false;
+  bool engine_error = false;
+  bool stream_failed = false;
+  TimePoint last_token{};
+  bool first_token = true;
+  std::uint64_t tokens_seen = 0;
+  std::uint64_t batch_tokens = 0;  // tokens in the read now being written
+  boost::system::error_code read_ec;
+
+  while (!done && !in.watch.client_gone()) {
+    parser->get().body().data = chunk.data();
+    parser->get().body().size = chunk.size();
+    auto [ec, n] = co_await http::async_read_some(conn.socket, ubuf, *parser, kToken);
+    const std::size_t got = chunk.size() - parser->get().body().size;
+    if (ec == http::error::need_buffer) ec = {};
+    const TimePoint now = Clock::now();
+    if (got > 0) {
+      timer->bump(now + Millis(limits.stall_timeout_ms));
+      const std::uint64_t before = translator->content_events();
+      const auto status_parse = sse_parser.feed(std::string_view(chunk.data(), got), [&](const sse::Event& ev) {
+        if (done || engine_error) return;
+        switch (translator->on_event(ev, out)) {
+          case engines::EventResult::Done: done = true; break;
+          case engines::EventResult::EngineError: engine_error = true; break;
+          case engines::EventResult::Continue: break;
+        }
+      });
+      const std::uint64_t new_tokens = translator->content_events() - before;
+      batch_tokens = new_tokens;
+      if (new_tokens > 0) {
+        if (first_token) {
+          metrics.ttft.observe_ns((now - rc.arrived).count());
+          first_token = false;
+        } else {
+          metrics.inter_token.observe_ns((now - last_token).count());
+        }
+        for (std::uint64_t i = 1; i < new_tokens; ++i) metrics.inter_token.observe_ns(0);
+        last_token = now;
+        tokens_seen += new_tokens;
+      }
+      if (status_parse == sse::ParseStatus::EventTooLarge) {
+        metrics.count_upstream_error(UpstreamErrorKind::Protocol);
+        append_stream_error(out, Error{ErrorCode::UpstreamError, "The engine sent an event larger than the relay accepts.", {}, 0});
+        stream_failed = true;
+        done = true;
+      }
+    }
+    if (engine_error) {
+      // The engine's error event is already in `out`; end the stream the way OpenAI does.
+      sse::append_done(out);
+      done = true;
+      stream_failed = true;
+    }
+    if (done) break;
+    if (!out.empty()) {
+      if (!co_await write_chunk(rc.client, out)) {
+        metrics.tokens_after_client_left.inc(batch_tokens);
+        in.watch.mark_gone();
+        break;
+      }
+      out.clear();
+    }
+    if (ec) {
+      read_ec = ec;
+      break;
+    }
+    if (parser->is_done()) break;  // the body ended without the stream's terminal event
+  }
+
+  metrics.active_streams.add(-1);
+  metrics.tokens_out.inc(translator->content_events());
+  metrics.tokens_in.inc(translator->prompt_tokens() ? translator->prompt_tokens() : in.request.estimated_prompt_tokens);
+
+  if (in.watch.client_gone()) {
+    // The watch closed the engine connection the moment it noticed; record how long that took.
+    finish_upstream(false);
+    metrics.client_disconnects.inc();
+    metrics.disconnect_to_upstream_close.observe_ns(in.watch.upstream_closed_after_ns());
+    telemetry::log_event(LogLevel::Info, "stream_cancel", rc.correlation_id,
+                         "The client went away; the engine connection was closed so it stops generating.",
+                         {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen}});
+    result.outcome = ExchangeOutcome::ClientGone;
+    result.keep_alive = false;
+    metrics.count_request(rc.route, 499);
+    co_return result;
+  }
+
+  if (done && !stream_failed) {
+    const bool wrote = co_await write_last_chunk(rc.client, out);
+    // Drain the engine's closing chunk so the connection can be reused.
+    while (!parser->is_done()) {
+      parser->get().body().data = chunk.data();
+      parser->get().body().size = chunk.size();
+      auto [ec, n] = co_await http::async_read_some(conn.socket, ubuf, *parser, kToken);
+      if (ec && ec != http::error::need_buffer) break;
+    }
+    finish_upstream(true);
+    result.keep_alive = wrote && rc.keep_alive;
+    result.outcome = ExchangeOutcome::Completed;
+    metrics.count_request(rc.route, 200);
+    telemetry::log_event(LogLevel::Info, "stream_end", rc.correlation_id,
+                         "The stream finished and every token reached the client.",
+                         {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen},
+                          {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - rc.arrived).count()}});
+    co_return result;
+  }
+
+  // The stream broke: engine error event, oversized event, read error, stall, or deadline.
+  finish_upstream(false);
+  Error error;
+  if (stream_failed) {
+    error = Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};
+  } else if (timer->fired() == TimerReason::Deadline) {
+    metrics.deadline_exceeded.inc();
+    error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed during the stream.", {}, 0};
+    append_stream_error(out, error);
+  } else if (timer->fired() == TimerReason::Activity) {
+    metrics.count_upstream_error(UpstreamErrorKind::Stalled);
+    error = engine_failure(UpstreamErrorKind::Stalled, in.endpoint.url);
+    append_stream_error(out, error);
+  } else {
+    metrics.count_upstream_error(UpstreamErrorKind::Reset);
+    error = engine_failure(UpstreamErrorKind::Reset, in.endpoint.url);
+    append_stream_error(out, error);
+  }
+  (void)read_ec;
+  const bool wrote = co_await write_last_chunk(rc.client, out);
+  telemetry::log_event(LogLevel::Warn, "stream_error", rc.correlation_id,
+                       "The stream ended early; the client got an error event and [DONE].",
+                       {{"endpoint", std::string_view(in.endpoint.url)},
+                        {"code", error.info().code},
+                        {"tokens_out", tokens_seen}});
+  result.keep_alive = wrote && rc.keep_alive;
+  result.outcome = timer->fired() == TimerReason::Deadline ? ExchangeOutcome::DeadlineExceeded
+                                                          : ExchangeOutcome::Failed;
+  result.engine_healthy = timer->fired() == TimerReason::Deadline;
+  result.client_answered = true;
+  result.error = error;
+  metrics.count_request(rc.route, 200);
+  co_return result;
+}
+
+}  // namespace sy::server

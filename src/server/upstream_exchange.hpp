@@ -1,0 +1,44 @@
+#pragma once
+// One attempt at serving a request on one engine endpoint: connect (or reuse), send, read the
+// answer, relay it to the client. The streaming relay is the hot path: per token it parses SSE,
+// translates, and writes, with reused buffers and no locks.
+
+#include <boost/asio/awaitable.hpp>
+
+#include "api/completion_request.hpp"
+#include "engines/upstream_request.hpp"
+#include "server/client_watch.hpp"
+#include "server/endpoint_info.hpp"
+#include "server/request_context.hpp"
+
+namespace sy::server {
+
+enum class ExchangeOutcome : std::uint8_t {
+  Completed,         // the client got the whole answer (2xx, or the engine's own 4xx)
+  RetryableFailure,  // the engine failed before anything of its answer reached the client
+  Failed,            // the engine failed after data was relayed; the client got an error event
+  ClientGone,        // the client left; the engine connection was closed
+  DeadlineExceeded,  // the deadline passed; the client got a 504 or an error event
+};
+
+struct ExchangeResult {
+  ExchangeOutcome outcome = ExchangeOutcome::Completed;
+  bool engine_healthy = true;  // false counts against the endpoint's breaker
+  bool keep_alive = true;      // the client connection can serve another request
+  Error error;                 // RetryableFailure: what to tell the client if no retry is left
+  bool client_answered = false;  // the exchange itself wrote the final answer or error event
+};
+
+struct ExchangeInput {
+  RequestContext& rc;
+  const EndpointInfo& endpoint;
+  const api::CompletionRequest& request;
+  const engines::UpstreamRequest& upstream;
+  TimePoint deadline;
+  ClientWatch& watch;
+  bool& headers_sent;  // the SSE head already went out (the request waited in a queue)
+};
+
+[[nodiscard]] boost::asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in);
+
+}  // namespace sy::server

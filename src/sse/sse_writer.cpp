@@ -1,0 +1,42 @@
+#include "sse/sse_writer.hpp"
+
+namespace sy::sse {
+namespace {
+
+// Appends `prefix<line>\n` for every line of `text`, splitting at LF, CRLF or a lone CR. Empty text
+// is one empty line.
+void append_prefixed_lines(std::string& out, std::string_view prefix, std::string_view text) {
+  for (;;) {
+    const auto brk = text.find_first_of("\r\n");
+    out.append(prefix);
+    out.append(text.substr(0, brk));
+    out.push_back('\n');
+    if (brk == std::string_view::npos) return;
+    std::size_t skip = 1;
+    if (text[brk] == '\r' && brk + 1 < text.size() && text[brk + 1] == '\n') skip = 2;
+    text.remove_prefix(brk + skip);
+  }
+}
+
+}  // namespace
+
+void append_data_event(std::string& out, std::string_view data) {
+  append_prefixed_lines(out, "data: ", data);
+  out.push_back('\n');
+}
+
+void append_named_event(std::string& out, std::string_view event_name, std::string_view data) {
+  out.append("event: ");
+  out.append(event_name.substr(0, event_name.find_first_of("\r\n")));
+  out.push_back('\n');
+  append_data_event(out, data);
+}
+
+void append_comment(std::string& out, std::string_view text) {
+  append_prefixed_lines(out, ": ", text);
+  out.push_back('\n');
+}
+
+void append_done(std::string& out) { out.append("data: [DONE]\n\n"); }
+
+}  // namespace sy::sse
