@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 for port in 9101 9102; do
-  "$bin" sim --listen "127.0.0.1:$port" --ttft-ms 150 --itl-ms 40 --slots 4 --tokens 24 >/dev/null &
+  "$bin" sim --listen "127.0.0.1:$port" --ttft-ms 150 --itl-ms 40 --slots 8 --tokens 24 >/dev/null &
   pids+=($!)
 done
 

@@ -180,7 +180,7 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
       req.priority = std::string(p);
       const std::size_t begin = static_cast<std::size_t>(raw.data() - body.data());
       std::size_t end = begin + 1;  // past the closing quote of the string token
-      while (end < size && !(body[end] == '"' && body[end - 1] != '\\')) ++end;
+      while (end < size && body[end] != '"') end += body[end] == '\\' ? 2 : 1;  // skip escapes
       priority_span = {begin, end + 1};
     } else if (kind == CompletionKind::Chat && key == "messages") {
       simdjson::ondemand::array messages;

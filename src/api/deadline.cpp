@@ -28,6 +28,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Nanoseconds since 1970 overflow 64 bits in 2262; anything that far out means "no deadline".
+  if (y >= 2200) return std::chrono::system_clock::time_point::max();
   std::size_t pos = 19;
   nanoseconds frac{0};
   if (pos < s.size() && s[pos] == '.') {
@@ -47,7 +49,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh, om;
     if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, om)) {
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
       return std::nullopt;
     }
     offset = minutes(oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
@@ -83,9 +85,12 @@ Result<TimePoint> request_deadline(std::string_view x_deadline, std::string_view
                   "X-Deadline must be an RFC 3339 timestamp such as 2026-01-02T15:04:05Z.",
                   "X-Deadline");
     }
-    const auto remaining = std::chrono::duration_cast<Clock::duration>(*wall - wall_now);
-    const TimePoint d = steady_now + remaining;
-    if (d < deadline) deadline = d;
+    // More than a year away is no deadline in practice (and keeps the arithmetic in range).
+    if (*wall - wall_now < std::chrono::hours(24 * 365)) {
+      const auto remaining = std::chrono::duration_cast<Clock::duration>(*wall - wall_now);
+      const TimePoint d = steady_now + remaining;
+      if (d < deadline) deadline = d;
+    }
   }
   return deadline;
 }

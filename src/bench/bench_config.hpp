@@ -11,9 +11,9 @@ struct BenchConfig {
   std::string url = "http://127.0.0.1:8080";  // scheme://host:port of the server under test
   std::string path = "/v1/chat/completions";  // or /v1/completions, or /completion (llama.cpp)
   std::string model = "sim-model";
-  int concurrency = 16;            // workers, each with one keep-alive connection
-  std::int64_t requests = 200;     // total requests over all workers
-  double duration_s = 60;          // stop issuing after this; cancel in-flight at +10 s
+  int concurrency = 16;         // workers, each with one keep-alive connection
+  std::int64_t requests = 200;  // total requests over all workers
+  double duration_s = 60;       // stop issuing after this; cancel in-flight at +10 s
   std::int64_t max_tokens = 32;
   bool stream = true;
   std::string prompt = "Say hello";

@@ -55,7 +55,7 @@ BenchRun::BenchRun(BenchConfig config_in, HttpUrl url_in)
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     request_head_.append(name).append(": ").append(value).append("\r\n");
   }
-  request_head_ += "X-Correlation-Id: bench-" ;
+  request_head_ += "X-Correlation-Id: bench-";
   request_tail_ = "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 

@@ -3,12 +3,13 @@
 // prebuilt request, the request counter, and every result. Everything runs on the run's single
 // io_context thread, so nothing here is synchronised.
 
+#include <simdjson.h>
+
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "bench/bench_config.hpp"
 #include "bench/http_url.hpp"
@@ -57,6 +58,8 @@ struct BenchRun {
   // sy::monotonic_ns() right after the deliberate close of request i (0 = not closed); only
   // allocated with --disconnect-after-tokens.
   std::vector<std::int64_t> close_ns;
+
+  simdjson::ondemand::parser json;  // for non-streaming response bodies
 
  private:
   std::string request_head_;  // up to (not including) the X-Correlation-Id header

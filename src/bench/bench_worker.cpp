@@ -1,7 +1,6 @@
 #include "bench/bench_worker.hpp"
 
-#include <cstring>
-#include <variant>
+#include <simdjson.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -10,7 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <simdjson.h>
+#include <cstring>
+#include <variant>
 
 #include "bench/data_event.hpp"
 #include "bench/response_head.hpp"
@@ -88,7 +88,8 @@ asio::awaitable<std::size_t> BenchWorker::read_head() {
       read_ec_ = asio::error::message_size;  // head larger than the read buffer
       co_return 0;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, buf_size_ - end_), kTok);
+    auto [ec, n] =
+        co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, buf_size_ - end_), kTok);
     end_ += n;
     if (ec) {
       read_ec_ = ec;
@@ -208,7 +209,8 @@ asio::awaitable<void> BenchWorker::one_request(std::int64_t index) {
   tokens_ = 0;
   saw_done_ = saw_error_ = stop_ = body_too_large_ = false;
   const bool ok_status = head.status == 200;
-  mode_ = !ok_status ? BodyMode::Discard : (run_.config.stream ? BodyMode::Stream : BodyMode::Unary);
+  mode_ =
+      !ok_status ? BodyMode::Discard : (run_.config.stream ? BodyMode::Stream : BodyMode::Unary);
   if (mode_ == BodyMode::Stream) sse_.reset();
   if (mode_ == BodyMode::Unary) body_.clear();
   now_ns_ = monotonic_ns();
@@ -260,7 +262,7 @@ void BenchWorker::finish_unary(std::int64_t /*index*/) {
   }
   const std::size_t size = body_.size();
   body_.reserve(size + simdjson::SIMDJSON_PADDING);
-  simdjson::ondemand::parser parser;  // per unary response: not on the streaming path
+  simdjson::ondemand::parser& parser = run_.json;
   simdjson::ondemand::document doc;
   simdjson::ondemand::object obj;
   if (parser.iterate(body_.data(), size, body_.capacity()).get(doc) || doc.get_object().get(obj)) {

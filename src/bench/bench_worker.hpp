@@ -5,12 +5,11 @@
 // classify) works in a fixed read buffer and reused strings: no allocation per token.
 // Runs on the BenchRun's io_context thread; abort() must be called on that thread too.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "bench/bench_run.hpp"
 #include "bench/body_framer.hpp"
@@ -36,7 +35,8 @@ class BenchWorker {
 
   boost::asio::awaitable<void> one_request(std::int64_t index);
   boost::asio::awaitable<bool> connect();
-  // Reads until a full response head is buffered. Returns its length (0 on EOF/error; see read_ec_).
+  // Reads until a full response head is buffered. Returns its length (0 on EOF/error; see
+  // read_ec_).
   boost::asio::awaitable<std::size_t> read_head();
   boost::asio::awaitable<BodyEnd> pump_body();
   void on_payload(std::string_view payload);
@@ -58,13 +58,13 @@ class BenchWorker {
 
   // Current request.
   BodyMode mode_ = BodyMode::Stream;
-  std::int64_t t0_ns_ = 0;    // request write start
-  std::int64_t now_ns_ = 0;   // when the bytes being parsed arrived
+  std::int64_t t0_ns_ = 0;   // request write start
+  std::int64_t now_ns_ = 0;  // when the bytes being parsed arrived
   std::int64_t last_token_ns_ = 0;
   std::int64_t tokens_ = 0;
   bool saw_done_ = false;
   bool saw_error_ = false;
-  bool stop_ = false;         // disconnect-after-tokens reached
+  bool stop_ = false;  // disconnect-after-tokens reached
   bool body_too_large_ = false;
 };
 

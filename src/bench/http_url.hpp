@@ -9,9 +9,9 @@
 namespace sy::bench {
 
 struct HttpUrl {
-  std::string host;  // without brackets for IPv6 literals
-  std::string port;  // "80" when the URL names none
-  std::string path;  // "" when the URL has none
+  std::string host;                               // without brackets for IPv6 literals
+  std::string port;                               // "80" when the URL names none
+  std::string path;                               // "" when the URL has none
   [[nodiscard]] std::string host_header() const;  // host[:port] as sent in Host
 };
 

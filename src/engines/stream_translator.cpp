@@ -127,7 +127,7 @@ class LlamaCppCompletion final : public StreamTranslator {
     JsonWriter w(out);
     w.begin_object().field("id", std::string_view(id_)).field("object", std::string_view("text_completion"))
         .field("created", created_).field("model", std::string_view(model_));
-    w.key("choices").begin_array().begin_object().field("text", std::string_view(f.content))
+    w.key("choices").begin_array().begin_object().field("text", f.content)
         .field("index", 0).key("logprobs").null()
         .field("finish_reason", std::string_view(f.stop_type == "limit" ? "length" : "stop"))
         .end_object().end_array();
@@ -137,10 +137,11 @@ class LlamaCppCompletion final : public StreamTranslator {
   }
 
  private:
+  // Views into the thread's parser document: valid until the next parse().
   struct Fields {
-    std::string content;
+    std::string_view content;
     bool stop = false;
-    std::string stop_type;
+    std::string_view stop_type;
     std::uint64_t tokens_predicted = 0;
     std::uint64_t tokens_evaluated = 0;
   };
@@ -152,10 +153,10 @@ class LlamaCppCompletion final : public StreamTranslator {
     thread_local simdjson::dom::parser parser;
     if (parser.parse(padded_.data(), json.size(), false).get(obj)) return false;
     std::string_view s;
-    if (!obj["content"].get_string().get(s)) f.content.assign(s);
+    if (!obj["content"].get_string().get(s)) f.content = s;
     bool b = false;
     if (!obj["stop"].get_bool().get(b)) f.stop = b;
-    if (!obj["stop_type"].get_string().get(s)) f.stop_type.assign(s);
+    if (!obj["stop_type"].get_string().get(s)) f.stop_type = s;
     std::uint64_t n = 0;
     if (!obj["tokens_predicted"].get_uint64().get(n)) f.tokens_predicted = n;
     if (!obj["tokens_evaluated"].get_uint64().get(n)) f.tokens_evaluated = n;

@@ -50,7 +50,7 @@ Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request
       }
     }
   }
-  w.field("n_predict", static_cast<std::int64_t>(request.max_tokens ? *request.max_tokens : -1));
+  w.field("n_predict", request.max_tokens ? std::int64_t{*request.max_tokens} : std::int64_t{-1});
   w.field("stream", request.stream);
   w.field("cache_prompt", true);
   w.end_object();

@@ -229,6 +229,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         break;
     }
     if (!keep || !socket.is_open()) break;
+    // A large request body grew the buffer; don't keep megabytes per idle keep-alive connection.
+    if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
   }
   idle_timer.cancel();
   // A timer handler that was already queued must run before the locals it uses go away.

@@ -1,8 +1,7 @@
 #include "sim/sim_command.hpp"
 
-#include <memory>
-
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "sim/sim_config.hpp"
 #include "sim/sim_server.hpp"
@@ -11,7 +10,8 @@ namespace sy::sim {
 
 void register_sim_command(CLI::App& app) {
   auto config = std::make_shared<SimConfig>();
-  CLI::App* sim = app.add_subcommand("sim", "Run an LLM engine simulator (OpenAI + llama.cpp APIs)");
+  CLI::App* sim =
+      app.add_subcommand("sim", "Run an LLM engine simulator (OpenAI + llama.cpp APIs)");
   sim->add_option("--listen", config->listen, "HOST:PORT to listen on; port 0 picks a free port")
       ->capture_default_str();
   sim->add_option("--threads", config->threads, "Worker threads")->capture_default_str();

@@ -165,15 +165,14 @@ std::int64_t count_code_points(std::string_view text) noexcept {
 }
 
 Result<SimRequest> parse_sim_request(SimApi api, std::string& body, std::int64_t default_tokens,
-                                     const std::vector<std::string>& models,
-                                     od::parser& parser) {
+                                     const std::vector<std::string>& models, od::parser& parser) {
   const std::size_t size = body.size();
   body.reserve(size + simdjson::SIMDJSON_PADDING);
   od::document doc;
   if (parser.iterate(body.data(), size, body.capacity()).get(doc)) return bad_json();
   od::object obj;
   if (doc.get_object().get(obj)) {
-    return fail(ErrorCode::InvalidJson, "The request body must be a JSON object.");
+    return fail(ErrorCode::InvalidJson, "The request body is not a JSON object.");
   }
 
   SimRequest req;

@@ -3,12 +3,12 @@
 // OpenAI-compatible (/v1/chat/completions, /v1/completions) or llama.cpp native (/completion)
 // JSON. Pure; call on any thread with that thread's simdjson parser.
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "common/error.hpp"
 
@@ -18,11 +18,11 @@ enum class SimApi : std::uint8_t { ChatCompletions, Completions, LlamaCompletion
 
 // Test-only behaviour requested in the body's optional `sim_options` object.
 struct SimFaults {
-  std::optional<std::int64_t> ttft_ms;     // overrides --ttft-ms
-  std::optional<std::int64_t> itl_ms;      // overrides --itl-ms
-  std::int64_t stall_after_tokens = -1;    // >= 0: stop sending after N tokens, keep the socket
-  std::int64_t fail_after_tokens = -1;     // >= 0: close the socket after N tokens
-  int status = 0;                          // != 0: answer at once with this status and an error
+  std::optional<std::int64_t> ttft_ms;   // overrides --ttft-ms
+  std::optional<std::int64_t> itl_ms;    // overrides --itl-ms
+  std::int64_t stall_after_tokens = -1;  // >= 0: stop sending after N tokens, keep the socket
+  std::int64_t fail_after_tokens = -1;   // >= 0: close the socket after N tokens
+  int status = 0;                        // != 0: answer at once with this status and an error
 };
 
 struct SimRequest {
@@ -37,8 +37,8 @@ struct SimRequest {
 };
 
 // Parses `body`. The string may be grown to add simdjson's padding (its contents are unchanged).
-// Errors: InvalidJson (not JSON / not an object), InvalidParams (a field of the wrong type or out of
-// range; Error::param names it), ModelNotFound (model not among `models`; OpenAI APIs only).
+// Errors: InvalidJson (not JSON / not an object), InvalidParams (a field of the wrong type or out
+// of range; Error::param names it), ModelNotFound (model not among `models`; OpenAI APIs only).
 [[nodiscard]] Result<SimRequest> parse_sim_request(SimApi api, std::string& body,
                                                    std::int64_t default_tokens,
                                                    const std::vector<std::string>& models,

@@ -1,8 +1,7 @@
 #include "sim/sim_responses.hpp"
 
-#include <charconv>
-
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 
 #include "common/json_writer.hpp"
 #include "sim/sim_words.hpp"
@@ -21,7 +20,8 @@ void append_status_line(std::string& out, int status) {
   out += "HTTP/1.1 ";
   append_int(out, status);
   out += ' ';
-  const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  const auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
   out.append(reason.data(), reason.size());
   out += "\r\n";
 }
@@ -118,11 +118,16 @@ void append_error_body(std::string& out, std::string_view message, std::string_v
 
 std::string_view error_type_for_status(int status) noexcept {
   switch (status) {
-    case 401: return "authentication_error";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 429: return "rate_limit_error";
-    default: break;
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 429:
+      return "rate_limit_error";
+    default:
+      break;
   }
   if (status >= 500) return "server_error";
   return "invalid_request_error";
@@ -165,8 +170,8 @@ void TokenEventTemplate::append_chunk_for(std::string& out, std::string_view tex
     (void)ec;
     count_len = static_cast<std::size_t>(end - count);
   }
-  const std::size_t size = head.size() + text.size() + tail_before_count.size() + count_len +
-                           tail_after_count.size();
+  const std::size_t size =
+      head.size() + text.size() + tail_before_count.size() + count_len + tail_after_count.size();
   char hex[20];
   auto [hex_end, ec] = std::to_chars(hex, hex + sizeof hex, size, 16);
   (void)ec;

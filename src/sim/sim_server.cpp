@@ -1,8 +1,6 @@
 #include "sim/sim_server.hpp"
 
-#include <csignal>
-#include <cstdio>
-#include <exception>
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,7 +8,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
+#include <csignal>
+#include <cstdio>
+#include <exception>
 
 #include "sim/sim_session.hpp"
 

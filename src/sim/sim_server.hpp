@@ -7,16 +7,15 @@
 // stop() may be called from any thread (and is called on SIGINT/SIGTERM when run() handles them).
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "sim/sim_config.hpp"
 #include "sim/sim_stats.hpp"

@@ -1,9 +1,5 @@
 #include "sim/sim_session.hpp"
 
-#include <chrono>
-#include <string>
-#include <utility>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -15,6 +11,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
 
 #include "common/clock.hpp"
 #include "common/json_writer.hpp"
@@ -32,7 +31,7 @@ using namespace asio::experimental::awaitable_operators;
 
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::uint64_t kMaxBodyBytes = 8 * 1024 * 1024;
-constexpr std::size_t kWatchReadBytes = 1024;
+constexpr std::size_t kWatchReadBytes = 512;  // fits the buffer a request left: no growth
 constexpr std::size_t kMaxPipelinedBytes = 64 * 1024;
 constexpr std::size_t kKeepBufferBytes = 64 * 1024;  // larger buffers are freed between requests
 constexpr std::int64_t kYieldEveryTokens = 16;
@@ -66,8 +65,7 @@ class Session {
   asio::awaitable<bool> write_out();
   asio::awaitable<bool> send_body(int status, std::string_view content_type, bool keep_alive);
   asio::awaitable<bool> send_error(int status, std::string_view message, std::string_view type,
-                                   std::string_view param, std::string_view code,
-                                   bool keep_alive);
+                                   std::string_view param, std::string_view code, bool keep_alive);
   asio::awaitable<bool> send_error(Error error, bool keep_alive);
 
   void note_disconnect();
@@ -84,8 +82,8 @@ class Session {
   SimWorker& worker_;
   asio::steady_timer timer_;  // one per connection, re-armed for every token
   beast::flat_buffer read_buf_;
-  std::string out_;        // reused write buffer
-  std::string body_;       // reused response body / request body scratch
+  std::string out_;   // reused write buffer
+  std::string body_;  // reused response body / request body scratch
   std::string correlation_id_;
   TokenEventTemplate token_template_;
   SimRequest request_;
@@ -137,8 +135,8 @@ asio::awaitable<bool> Session::serve_request(http::request<http::string_body> re
 
   auto route = [&](http::verb want) { return method == want; };
   auto method_not_allowed = [&]() {
-    return send_error(405, "Method not allowed.", "invalid_request_error", "",
-                      "method_not_allowed", keep_alive);
+    return send_error(405, "Method not allowed.", "invalid_request_error", "", "method_not_allowed",
+                      keep_alive);
   };
 
   SimApi api{};
@@ -156,6 +154,7 @@ asio::awaitable<bool> Session::serve_request(http::request<http::string_body> re
     if (!route(http::verb::post)) co_return co_await method_not_allowed();
     correlation_id_.assign(req["X-Correlation-Id"].substr(0, SimStats::kMaxCorrelationId));
     body_ = std::move(req.body());
+    req = {};  // free the header fields: a stream may hold this frame for a long time
     co_return co_await generate(api, keep_alive);
   }
 
@@ -203,8 +202,8 @@ asio::awaitable<bool> Session::serve_request(http::request<http::string_body> re
 
 asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
   SimCounters::bump(worker_.counters.requests);
-  auto parsed = parse_sim_request(api, body_, worker_.config.default_tokens,
-                                  worker_.config.models, worker_.json);
+  auto parsed = parse_sim_request(api, body_, worker_.config.default_tokens, worker_.config.models,
+                                  worker_.json);
   if (!parsed) co_return co_await send_error(parsed.error(), keep_alive);
   request_ = std::move(*parsed);
   if (request_.faults.status != 0) {
@@ -218,7 +217,8 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
   SlotLease lease;
   std::shared_ptr<SlotWaiter> waiter;
   switch (worker_.pool.admit(lease, waiter, socket_.get_executor())) {
-    case SlotPool::Admission::Granted: break;
+    case SlotPool::Admission::Granted:
+      break;
     case SlotPool::Admission::Rejected:
       co_return co_await send_error(503, "The simulator's waiting queue is full.", "server_error",
                                     "", "queue_full", keep_alive);
@@ -246,7 +246,8 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
                       StreamEnd{request_.max_tokens, request_.prompt_tokens, false});
     const bool ok = co_await send_body(200, "application/json", keep_alive);
     if (socket_.is_open()) {
-      SimCounters::bump(worker_.counters.tokens_sent, static_cast<std::uint64_t>(request_.max_tokens));
+      SimCounters::bump(worker_.counters.tokens_sent,
+                        static_cast<std::uint64_t>(request_.max_tokens));
       SimCounters::bump(worker_.counters.completed);
     }
     co_return ok;
@@ -396,8 +397,8 @@ asio::awaitable<bool> Session::send_error(int status, std::string_view message,
 
 asio::awaitable<bool> Session::send_error(Error error, bool keep_alive) {
   const ErrorInfo& info = error.info();
-  co_return co_await send_error(info.http_status, error.message, info.type, error.param,
-                                info.code, keep_alive);
+  co_return co_await send_error(info.http_status, error.message, info.type, error.param, info.code,
+                                keep_alive);
 }
 
 }  // namespace

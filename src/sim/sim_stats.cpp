@@ -1,9 +1,9 @@
 #include "sim/sim_stats.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/json_writer.hpp"
 #include "sim/slot_pool.hpp"
@@ -90,8 +90,8 @@ void SimStats::append_prometheus(std::string& out) const {
   const SlotPool::Gauges g = pool_.gauges();
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
                        std::uint64_t value) {
-    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name,
-                   help, type, value);
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help,
+                   type, value);
   };
   metric("sim_requests_total", "counter", "Generation requests received.", t.requests);
   metric("sim_active_streams", "gauge", "Requests holding a slot (generating).", g.active);

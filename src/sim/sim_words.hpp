@@ -13,10 +13,23 @@ namespace sy::sim {
 // Every word ends with a space; several are multi-byte UTF-8 (2, 3 and 4 byte sequences). None
 // contains a character JSON must escape, so they are copied into JSON strings verbatim.
 inline constexpr std::array<std::string_view, 16> kSimWords = {
-    "alpha ",   "beta ",    "gamma ", "delta ", "h\xC3\xA9llo ",     "w\xC3\xB6rld ",
-    "\xE6\x97\xA5\xE6\x9C\xAC ",      "\xE8\xAA\x9E ",                   "\xF0\x9F\x9A\x80 ",
-    "epsilon ", "zeta ",    "eta ",   "theta ", "\xC3\xAFota ",      "kappa ",
-    "\xCE\xBB "};
+    "alpha ",                     // 0
+    "beta ",                      // 1
+    "gamma ",                     // 2
+    "delta ",                     // 3
+    "h\xC3\xA9llo ",              // 4: héllo
+    "w\xC3\xB6rld ",              // 5: wörld
+    "\xE6\x97\xA5\xE6\x9C\xAC ",  // 6: 日本
+    "\xE8\xAA\x9E ",              // 7: 語
+    "\xF0\x9F\x9A\x80 ",          // 8: 🚀 (U+1F680)
+    "epsilon ",                   // 9
+    "zeta ",                      // 10
+    "eta ",                       // 11
+    "theta ",                     // 12
+    "\xC3\xAFota ",               // 13: ïota
+    "kappa ",                     // 14
+    "\xCE\xBB ",                  // 15: λ
+};
 
 [[nodiscard]] constexpr std::string_view sim_token_text(std::int64_t seed,
                                                         std::int64_t index) noexcept {

@@ -4,10 +4,10 @@
 // Owned by SimServer; one per worker thread; used only on that worker's thread (the pool and stats
 // it points to are thread-safe).
 
+#include <simdjson.h>
+
 #include <atomic>
 #include <cstdint>
-
-#include <simdjson.h>
 
 #include "sim/sim_config.hpp"
 #include "sim/sim_stats.hpp"
@@ -29,9 +29,9 @@ struct SimWorker {
   const SimConfig& config;
   SlotPool& pool;
   SimStats& stats;
-  SimCounters& counters;                           // this thread's shard
-  std::atomic<std::uint64_t>& response_numbers;    // shared: the n of chatcmpl-sim-<n>
-  simdjson::ondemand::parser json;                 // this thread's request parser
+  SimCounters& counters;                         // this thread's shard
+  std::atomic<std::uint64_t>& response_numbers;  // shared: the n of chatcmpl-sim-<n>
+  simdjson::ondemand::parser json;               // this thread's request parser
 };
 
 }  // namespace sy::sim

@@ -14,14 +14,13 @@
 // same instant is still put in the lease, whose destructor returns it.
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 namespace sy::sim {
 
@@ -86,13 +85,13 @@ class SlotPool {
   void take_free_slot(SlotLease& lease);  // mutex_ held
 
   mutable std::mutex mutex_;
-  std::vector<int> free_;                             // guarded by mutex_
-  std::list<std::shared_ptr<SlotWaiter>> queue_;      // guarded by mutex_
+  std::vector<int> free_;                         // guarded by mutex_
+  std::list<std::shared_ptr<SlotWaiter>> queue_;  // guarded by mutex_
   std::int64_t max_waiting_;
-  bool closed_ = false;                               // guarded by mutex_
-  std::atomic<std::uint64_t> active_{0};              // written under mutex_
-  std::atomic<std::uint64_t> waiting_{0};             // written under mutex_
-  std::atomic<std::uint64_t> max_active_{0};          // written under mutex_
+  bool closed_ = false;                       // guarded by mutex_
+  std::atomic<std::uint64_t> active_{0};      // written under mutex_
+  std::atomic<std::uint64_t> waiting_{0};     // written under mutex_
+  std::atomic<std::uint64_t> max_active_{0};  // written under mutex_
 };
 
 }  // namespace sy::sim

@@ -1,0 +1,204 @@
+// make_upstream_request: path and body per engine protocol.
+
+#include "engines/upstream_request.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+#include "api/completion_request.hpp"
+
+namespace sy::engines {
+namespace {
+
+api::CompletionRequest parsed(api::CompletionKind kind, std::string body) {
+  auto r = api::parse_completion_request(kind, std::move(body));
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  return r ? std::move(*r) : api::CompletionRequest{};
+}
+
+api::CompletionRequest chat(std::string body) {
+  return parsed(api::CompletionKind::Chat, std::move(body));
+}
+api::CompletionRequest text(std::string body) {
+  return parsed(api::CompletionKind::Text, std::move(body));
+}
+
+// Parses the upstream body; keeps the parser (and so the document) alive with the test.
+struct ParsedBody {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+};
+
+void parse_body(const std::string& body, ParsedBody& out) {
+  ASSERT_FALSE(out.parser.parse(simdjson::padded_string(body)).get(out.root)) << body;
+}
+
+TEST(UpstreamRequest, PassesOpenAIChatBodyThroughToChatPath) {
+  const auto req =
+      chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0.2})");
+  const auto up = make_upstream_request(Protocol::OpenAI, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_EQ(up->path, "/v1/chat/completions");
+  EXPECT_EQ(up->body, req.upstream_body);
+}
+
+TEST(UpstreamRequest, PassesOpenAITextBodyThroughToCompletionsPath) {
+  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":3})");
+  const auto up = make_upstream_request(Protocol::OpenAI, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_EQ(up->path, "/v1/completions");
+  EXPECT_EQ(up->body, R"({"model":"m","prompt":"hi","max_tokens":3})");
+}
+
+TEST(UpstreamRequest, PrefixesBasePath) {
+  const auto c = chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  const auto t = text(R"({"model":"m","prompt":"hi"})");
+  auto up = make_upstream_request(Protocol::OpenAI, c, "/engines/a");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->path, "/engines/a/v1/chat/completions");
+  up = make_upstream_request(Protocol::OpenAI, t, "/engines/a");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->path, "/engines/a/v1/completions");
+  up = make_upstream_request(Protocol::LlamaCpp, t, "/llama");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->path, "/llama/completion");
+  up = make_upstream_request(Protocol::LlamaCpp, c, "/llama");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->path, "/llama/v1/chat/completions");
+}
+
+TEST(UpstreamRequest, SendsBodyWithoutOurPriority) {
+  const auto req =
+      chat(R"({"model":"m","priority":"batch","messages":[{"role":"user","content":"hi"}]})");
+  const auto up = make_upstream_request(Protocol::OpenAI, req, "");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->body, R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+}
+
+TEST(UpstreamRequest, SendsLlamaCppChatToOpenAIChatPathUnchanged) {
+  const auto req =
+      chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":4})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_EQ(up->path, "/v1/chat/completions");
+  EXPECT_EQ(up->body, req.upstream_body);
+}
+
+TEST(UpstreamRequest, BuildsLlamaCppCompletionBody) {
+  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":8,"stream":true})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_EQ(up->path, "/completion");
+  EXPECT_EQ(up->body, R"({"prompt":"hi","n_predict":8,"stream":true,"cache_prompt":true})");
+}
+
+TEST(UpstreamRequest, CopiesSharedSamplingFieldsForLlamaCpp) {
+  const auto req =
+      text(R"({"model":"m","prompt":"caf\u00e9 \"q\"","temperature":0.5,"top_p":0.9,"seed":42,)"
+           R"("top_k":40,"n":3,"logprobs":2,"echo":false,"user":"u","max_tokens":16})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  ParsedBody b;
+  parse_body(up->body, b);
+  std::string_view prompt;
+  ASSERT_FALSE(b.root["prompt"].get_string().get(prompt));
+  EXPECT_EQ(prompt, "caf\xC3\xA9 \"q\"");
+  double d = 0;
+  ASSERT_FALSE(b.root["temperature"].get_double().get(d));
+  EXPECT_DOUBLE_EQ(d, 0.5);
+  ASSERT_FALSE(b.root["top_p"].get_double().get(d));
+  EXPECT_DOUBLE_EQ(d, 0.9);
+  std::int64_t n = 0;
+  ASSERT_FALSE(b.root["seed"].get_int64().get(n));
+  EXPECT_EQ(n, 42);
+  ASSERT_FALSE(b.root["top_k"].get_int64().get(n));
+  EXPECT_EQ(n, 40);
+  ASSERT_FALSE(b.root["n_predict"].get_int64().get(n));
+  EXPECT_EQ(n, 16);
+  bool flag = true;
+  ASSERT_FALSE(b.root["stream"].get_bool().get(flag));
+  EXPECT_FALSE(flag);
+  ASSERT_FALSE(b.root["cache_prompt"].get_bool().get(flag));
+  EXPECT_TRUE(flag);
+  // OpenAI-only fields are not sent to llama.cpp's native endpoint.
+  for (const char* absent : {"model", "max_tokens", "n", "logprobs", "echo", "user"}) {
+    EXPECT_EQ(b.root[absent].error(), simdjson::NO_SUCH_FIELD) << absent;
+  }
+}
+
+TEST(UpstreamRequest, SendsNPredictMinusOneWithoutMaxTokens) {
+  const auto req = text(R"({"model":"m","prompt":"hi"})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  ParsedBody b;
+  parse_body(up->body, b);
+  std::int64_t n = 0;
+  ASSERT_FALSE(b.root["n_predict"].get_int64().get(n)) << up->body;
+  EXPECT_EQ(n, -1) << up->body;
+}
+
+TEST(UpstreamRequest, UsesMaxCompletionTokensForNPredict) {
+  const auto req = text(R"({"model":"m","prompt":"hi","max_completion_tokens":7})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  ParsedBody b;
+  parse_body(up->body, b);
+  std::int64_t n = 0;
+  ASSERT_FALSE(b.root["n_predict"].get_int64().get(n)) << up->body;
+  EXPECT_EQ(n, 7);
+}
+
+TEST(UpstreamRequest, WrapsStopStringInArrayForLlamaCpp) {
+  const auto req = text(R"({"model":"m","prompt":"hi","stop":"\n\n"})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  ParsedBody b;
+  parse_body(up->body, b);
+  simdjson::dom::array stop;
+  ASSERT_FALSE(b.root["stop"].get_array().get(stop)) << up->body;
+  ASSERT_EQ(stop.size(), 1u);
+  std::string_view s;
+  ASSERT_FALSE(stop.at(0).get_string().get(s));
+  EXPECT_EQ(s, "\n\n");
+}
+
+TEST(UpstreamRequest, CopiesStopArrayForLlamaCpp) {
+  const auto req = text(R"({"model":"m","prompt":"hi","stop":["a","b"]})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_NE(up->body.find(R"("stop":["a","b"])"), std::string::npos) << up->body;
+}
+
+TEST(UpstreamRequest, DropsNullStopForLlamaCpp) {
+  const auto req = text(R"({"model":"m","prompt":"hi","stop":null})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_EQ(up->body.find("stop"), std::string::npos) << up->body;
+}
+
+TEST(UpstreamRequest, CopiesPromptArrayForLlamaCpp) {
+  const auto req = text(R"({"model":"m","prompt":[1, 2, 3]})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_NE(up->body.find(R"("prompt":[1,2,3])"), std::string::npos) << up->body;
+}
+
+TEST(UpstreamRequest, FailsForLlamaCppWhenBodyIsNotJson) {
+  api::CompletionRequest req;
+  req.kind = api::CompletionKind::Text;
+  req.model = "m";
+  req.upstream_body = "{not json";
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  EXPECT_FALSE(up.has_value());
+}
+
+TEST(Protocol, HasStableNames) {
+  EXPECT_EQ(to_string(Protocol::OpenAI), "openai");
+  EXPECT_EQ(to_string(Protocol::LlamaCpp), "llamacpp");
+}
+
+}  // namespace
+}  // namespace sy::engines
