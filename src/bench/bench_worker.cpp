@@ -105,8 +105,8 @@ asio::awaitable<BenchWorker::BodyEnd> BenchWorker::pump_body() {
       const auto status = framer_.feed(in, [this](std::string_view p) { on_payload(p); });
       begin_ = end_ - in.size();
       if (stop_) co_return BodyEnd::Stopped;
-      if (status == BodyFramer::Status::Done) co_return BodyEnd::Complete;
-      if (status == BodyFramer::Status::Error) co_return BodyEnd::Framing;
+      if (status == sy::http::BodyFramer::Status::Done) co_return BodyEnd::Complete;
+      if (status == sy::http::BodyFramer::Status::Error) co_return BodyEnd::Framing;
     }
     begin_ = end_ = 0;
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.get(), buf_size_), kTok);

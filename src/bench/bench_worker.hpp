@@ -12,7 +12,7 @@
 #include <string>
 
 #include "bench/bench_run.hpp"
-#include "bench/body_framer.hpp"
+#include "http/body_framer.hpp"
 #include "sse/sse_parser.hpp"
 
 namespace sy::bench {
@@ -52,7 +52,7 @@ class BenchWorker {
   std::size_t end_ = 0;
   std::string request_;  // reused request bytes
   std::string body_;     // reused unary body
-  BodyFramer framer_;
+  sy::http::BodyFramer framer_;
   sse::Parser sse_;
   boost::system::error_code read_ec_;
 

@@ -14,7 +14,7 @@
 #include <charconv>
 #include <variant>
 
-#include "bench/body_framer.hpp"
+#include "http/body_framer.hpp"
 #include "bench/http_url.hpp"
 #include "bench/response_head.hpp"
 
@@ -61,7 +61,7 @@ asio::awaitable<Result<std::string>> fetch(HttpUrl url) {
   if (head.status != 200) {
     co_return fail(ErrorCode::UpstreamError, "HTTP status " + std::to_string(head.status));
   }
-  BodyFramer framer;
+  sy::http::BodyFramer framer;
   if (head.chunked) {
     framer.start_chunked();
   } else if (head.has_length) {
@@ -72,8 +72,8 @@ asio::awaitable<Result<std::string>> fetch(HttpUrl url) {
   std::string body;
   std::string_view in = std::string_view(response).substr(head_len);
   const auto status = framer.feed(in, [&body](std::string_view p) { body.append(p); });
-  if (status == BodyFramer::Status::Error ||
-      (status == BodyFramer::Status::NeedMore && !framer.ends_at_close())) {
+  if (status == sy::http::BodyFramer::Status::Error ||
+      (status == sy::http::BodyFramer::Status::NeedMore && !framer.ends_at_close())) {
     co_return fail(ErrorCode::UpstreamError, "truncated HTTP body");
   }
   co_return body;

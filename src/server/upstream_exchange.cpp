@@ -16,6 +16,7 @@
 
 #include "api/error_body.hpp"
 #include "engines/stream_translator.hpp"
+#include "http/body_framer.hpp"
 #include "server/response_writer.hpp"
 #include "sse/sse_parser.hpp"
 #include "sse/sse_writer.hpp"
@@ -212,9 +213,9 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   const bool upstream_sse =
       parser->get()[http::field::content_type].find("text/event-stream") != std::string_view::npos;
 
-  std::array<char, kUpstreamReadBytes> chunk{};
   // Reads the rest of the body into `out`, bounded by `limit`. False on error or overflow.
   auto read_body = [&](std::string& out, std::size_t limit) -> asio::awaitable<bool> {
+    std::array<char, kUpstreamReadBytes> chunk{};
     while (!parser->is_done()) {
       parser->get().body().data = chunk.data();
       parser->get().body().size = chunk.size();
@@ -226,10 +227,11 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     }
     co_return true;
   };
-  auto finish_upstream = [&](bool reusable) {
+  // body_complete: the engine's response was read to its end, so the connection can be reused.
+  auto finish_upstream = [&](bool body_complete) {
     in.watch.set_upstream(nullptr);
     timer->stop();
-    if (reusable && parser->is_done() && parser->keep_alive()) {
+    if (body_complete && parser->keep_alive()) {
       worker.upstreams.put_back(in.endpoint.index, std::move(conn.socket));
     } else {
       boost::system::error_code ignored;
@@ -241,8 +243,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
 
   if (status >= 500) {
     std::string ignored_body;
-    (void)co_await read_body(ignored_body, kMaxEngineErrorBytes);
-    finish_upstream(true);
+    const bool complete = co_await read_body(ignored_body, kMaxEngineErrorBytes);
+    finish_upstream(complete);
     co_return fail_retryable(UpstreamErrorKind::Status5xx);
   }
 
@@ -327,25 +329,53 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   std::uint64_t tokens_seen = 0;
   std::uint64_t batch_tokens = 0;  // tokens in the read now being written
   boost::system::error_code read_ec;
+  // The engine's body is framed by hand (chunked, length or close) straight out of `ubuf`: one
+  // buffer per stream, no copy, and everything one read brings goes out in one client write.
+  sy::http::BodyFramer framer;
+  if (parser->chunked()) {
+    framer.start_chunked();
+  } else if (const auto length = parser->content_length()) {
+    framer.start_length(*length);
+  } else {
+    framer.start_until_close();
+  }
+  bool body_done = false;
+  bool framing_error = false;
+  auto on_event = [&](const sse::Event& ev) {
+    if (done || engine_error) return;
+    switch (translator->on_event(ev, out)) {
+      case engines::EventResult::Done: done = true; break;
+      case engines::EventResult::EngineError: engine_error = true; break;
+      case engines::EventResult::Continue: break;
+    }
+  };
+  auto on_payload = [&](std::string_view payload) {
+    if (done || engine_error) return;
+    if (sse_parser.feed(payload, on_event) == sse::ParseStatus::EventTooLarge) {
+      metrics.count_upstream_error(UpstreamErrorKind::Protocol);
+      const Error too_large{ErrorCode::UpstreamError, "The engine sent an event larger than the relay accepts.", {}, 0};
+      append_stream_error(out, too_large);
+      stream_failed = true;
+      done = true;
+    }
+  };
 
-  while (!done && !in.watch.client_gone()) {
-    parser->get().body().data = chunk.data();
-    parser->get().body().size = chunk.size();
-    auto [ec, n] = co_await http::async_read_some(conn.socket, ubuf, *parser, kToken);
-    const std::size_t got = chunk.size() - parser->get().body().size;
-    if (ec == http::error::need_buffer) ec = {};
+  for (;;) {
+    if (ubuf.size() == 0 && !read_ec) {
+      auto [ec, n] = co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
+      ubuf.commit(n);
+      read_ec = ec;
+    }
+    const std::size_t got = ubuf.size();
     const TimePoint now = Clock::now();
     if (got > 0) {
       timer->bump(now + Millis(limits.stall_timeout_ms));
       const std::uint64_t before = translator->content_events();
-      const auto status_parse = sse_parser.feed(std::string_view(chunk.data(), got), [&](const sse::Event& ev) {
-        if (done || engine_error) return;
-        switch (translator->on_event(ev, out)) {
-          case engines::EventResult::Done: done = true; break;
-          case engines::EventResult::EngineError: engine_error = true; break;
-          case engines::EventResult::Continue: break;
-        }
-      });
+      std::string_view bytes(static_cast<const char*>(ubuf.data().data()), got);
+      const auto framing = framer.feed(bytes, on_payload);
+      ubuf.consume(got);
+      if (framing == sy::http::BodyFramer::Status::Done) body_done = true;
+      if (framing == sy::http::BodyFramer::Status::Error) framing_error = true;
       const std::uint64_t new_tokens = translator->content_events() - before;
       batch_tokens = new_tokens;
       if (new_tokens > 0) {
@@ -359,13 +389,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
         last_token = now;
         tokens_seen += new_tokens;
       }
-      if (status_parse == sse::ParseStatus::EventTooLarge) {
-        metrics.count_upstream_error(UpstreamErrorKind::Protocol);
-        append_stream_error(out, Error{ErrorCode::UpstreamError, "The engine sent an event larger than the relay accepts.", {}, 0});
-        stream_failed = true;
-        done = true;
-      }
     }
+    if (read_ec == asio::error::eof && framer.ends_at_close()) body_done = true;
     if (engine_error) {
       // The engine's error event is already in `out`; end the stream the way OpenAI does.
       sse::append_done(out);
@@ -381,11 +406,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       }
       out.clear();
     }
-    if (ec) {
-      read_ec = ec;
-      break;
-    }
-    if (parser->is_done()) break;  // the body ended without the stream's terminal event
+    // A read error, or a body that ended without the stream's terminal event.
+    if (read_ec || body_done || framing_error || in.watch.client_gone()) break;
   }
 
   metrics.active_streams.add(-1);
@@ -408,14 +430,20 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
 
   if (done && !stream_failed) {
     const bool wrote = co_await write_last_chunk(rc.client, out);
-    // Drain the engine's closing chunk so the connection can be reused.
-    while (!parser->is_done()) {
-      parser->get().body().data = chunk.data();
-      parser->get().body().size = chunk.size();
-      auto [ec, n] = co_await http::async_read_some(conn.socket, ubuf, *parser, kToken);
-      if (ec && ec != http::error::need_buffer) break;
+    // Read the engine's closing chunk so the connection can be reused.
+    while (!body_done && !read_ec) {
+      if (ubuf.size() == 0) {
+        auto [ec, n] = co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
+        ubuf.commit(n);
+        read_ec = ec;
+      }
+      std::string_view bytes(static_cast<const char*>(ubuf.data().data()), ubuf.size());
+      const auto framing = framer.feed(bytes, [](std::string_view) {});
+      ubuf.consume(ubuf.size());
+      if (framing != sy::http::BodyFramer::Status::NeedMore) body_done = framing == sy::http::BodyFramer::Status::Done;
+      if (framing == sy::http::BodyFramer::Status::Error) break;
     }
-    finish_upstream(true);
+    finish_upstream(body_done);
     result.keep_alive = wrote && rc.keep_alive;
     result.outcome = ExchangeOutcome::Completed;
     metrics.count_request(rc.route, 200);
@@ -428,6 +456,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
 
   // The stream broke: engine error event, oversized event, read error, stall, or deadline.
   finish_upstream(false);
+  if (framing_error) metrics.count_upstream_error(UpstreamErrorKind::Protocol);
   Error error;
   if (stream_failed) {
     error = Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};

@@ -1,6 +1,6 @@
-#include "bench/body_framer.hpp"
+#include "http/body_framer.hpp"
 
-namespace sy::bench {
+namespace sy::http {
 
 void BodyFramer::start_chunked() noexcept {
   state_ = State::Size;
@@ -31,4 +31,4 @@ BodyFramer::Status BodyFramer::end_size_line() noexcept {
   return Status::NeedMore;
 }
 
-}  // namespace sy::bench
+}  // namespace sy::http

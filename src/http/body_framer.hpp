@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace sy::bench {
+namespace sy::http {
 
 class BodyFramer {
  public:
@@ -168,4 +168,4 @@ BodyFramer::Status BodyFramer::feed(std::string_view& in, OnPayload&& on_payload
   return state_ == State::Done ? Status::Done : Status::NeedMore;
 }
 
-}  // namespace sy::bench
+}  // namespace sy::http
