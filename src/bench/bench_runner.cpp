@@ -35,7 +35,7 @@ std::size_t read_buffer_for(int concurrency) {
   return std::clamp<std::size_t>(per, 4096, 16384);
 }
 
-void log_exception(std::exception_ptr error) {
+void log_exception(const std::exception_ptr& error) {
   if (!error) return;
   try {
     std::rethrow_exception(error);
@@ -124,7 +124,7 @@ int run_bench(const BenchConfig& config) {
   }
   for (auto& worker : workers) {
     if (config.requests == 0) break;
-    asio::co_spawn(io, worker->run(), [&](std::exception_ptr error) {
+    asio::co_spawn(io, worker->run(), [&](const std::exception_ptr& error) {
       log_exception(error);
       if (--live == 0) {
         end_ns = monotonic_ns();
@@ -140,7 +140,7 @@ int run_bench(const BenchConfig& config) {
   if (!config.sim_stats_url.empty() && config.disconnect_after_tokens > 0) {
     io.restart();
     asio::co_spawn(io, fetch_http_body(config.sim_stats_url, kStatsTimeoutMs),
-                   [&](std::exception_ptr error, Result<std::string> body) {
+                   [&](const std::exception_ptr& error, Result<std::string> body) {
                      if (error) {
                        timing_problem = "sim stats fetch failed";
                        return;

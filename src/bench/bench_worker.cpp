@@ -24,12 +24,12 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxUnaryBody = 16 * 1024 * 1024;
+constexpr std::size_t kMaxUnaryBody = std::size_t{16} << 20;
 }  // namespace
 
-BenchWorker::BenchWorker(asio::any_io_executor executor, BenchRun& run)
+BenchWorker::BenchWorker(const asio::any_io_executor& executor, BenchRun& run)
     : run_(run),
-      socket_(std::move(executor)),
+      socket_(executor),
       buf_(std::make_unique<char[]>(run.read_buffer_bytes)),
       buf_size_(run.read_buffer_bytes) {}
 

@@ -19,7 +19,7 @@ namespace sy::bench {
 
 class BenchWorker {
  public:
-  BenchWorker(boost::asio::any_io_executor executor, BenchRun& run);
+  BenchWorker(const boost::asio::any_io_executor& executor, BenchRun& run);
   BenchWorker(const BenchWorker&) = delete;
   BenchWorker& operator=(const BenchWorker&) = delete;
 

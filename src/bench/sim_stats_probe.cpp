@@ -27,7 +27,7 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxResponse = 64 * 1024 * 1024;
+constexpr std::size_t kMaxResponse = std::size_t{64} << 20;
 
 asio::awaitable<Result<std::string>> fetch(HttpUrl url) {
   co_await asio::this_coro::throw_if_cancelled(false);

@@ -147,6 +147,13 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         worker.metrics.count_request(Route::Other, 431);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
+      } else if (hec == http::error::body_limit) {
+        // Beast refuses a Content-Length over the limit while reading the head.
+        Error e{ErrorCode::PayloadTooLarge,
+                fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes), {}, 0};
+        worker.metrics.count_request(Route::Other, 413);
+        const std::string id = make_uuid_v4();
+        (void)co_await write_error(socket, e, id, false);
       } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                  hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
                  !timed_out) {

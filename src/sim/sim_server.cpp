@@ -49,7 +49,7 @@ bool split_host_port(const std::string& listen, std::string& host, std::string& 
 }
 
 // The last-resort net of a connection coroutine: log, and that one connection is gone.
-void on_session_done(std::exception_ptr error) {
+void on_session_done(const std::exception_ptr& error) {
   if (!error) return;
   try {
     std::rethrow_exception(error);

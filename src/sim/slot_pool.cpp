@@ -23,7 +23,9 @@ struct SlotWaiter {
   int slot = -1;
 };
 
-void SlotLease::reset() noexcept {
+// noexcept: it runs in destructors. release() can only fail on a mutex error or on running out of
+// memory in asio::post; neither leaves a state worth continuing from.
+void SlotLease::reset() noexcept {  // NOLINT(bugprone-exception-escape)
   if (pool_ != nullptr && slot_ >= 0) pool_->release(slot_);
   pool_ = nullptr;
   slot_ = -1;
@@ -87,7 +89,7 @@ bool SlotPool::finish_wait(SlotWaiter& waiter, SlotLease& lease) {
   return false;
 }
 
-void SlotPool::release(int slot) noexcept {
+void SlotPool::release(int slot) noexcept {  // NOLINT(bugprone-exception-escape)
   std::shared_ptr<SlotWaiter> next;
   {
     std::lock_guard lock(mutex_);

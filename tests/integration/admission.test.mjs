@@ -354,6 +354,68 @@ describe('placement', () => {
   });
 });
 
+describe('health probes', () => {
+  it('an engine that dies makes its pool unready (503), and ready again when it returns', { timeout: ms(40000) }, async () => {
+    const { sim, serve } = await setup({
+      slots: 2,
+      config: { health: { interval_ms: 200, timeout_ms: 300, healthy_after: 2, unhealthy_after: 2 } },
+    });
+    const port = sim.port;
+    await sim.stop({ signal: 'SIGKILL' });
+    await waitFor(
+      async () => (await httpRequest(serve.port, { path: '/ready' })).status === 503,
+      ms(5000),
+      '/ready 503 after the only engine died',
+    );
+    const r = await unary(serve, {});
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json().error.code, 'pool_unavailable');
+    assert.deepEqual((await httpRequest(serve.port, { path: '/v1/models' })).json().data, []);
+    assert.ok(serve.logs().some((l) => l.event === 'endpoint_health' && l.ready === false), 'an endpoint_health log line');
+
+    // The engine comes back on the same port.
+    const again = await startSim({ ttftMs: 5, itlMs: 2, slots: 8, listenPort: port });
+    procs.push(again);
+    await waitFor(
+      async () => (await httpRequest(serve.port, { path: '/ready' })).status === 200,
+      ms(5000),
+      '/ready 200 after the engine returned',
+    );
+    assertOkUnary(await unary(serve, { seed: 4 }));
+    assert.equal((await again.stats()).requests_total, 1);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens for a dead endpoint (gauge 1) while requests keep succeeding elsewhere', { timeout: ms(30000) }, async () => {
+    const { sims, serve } = await setup({
+      slots: 4,
+      sims: 2,
+      simOpts: { itlMs: 2 },
+      config: {
+        health: { interval_ms: 5000, timeout_ms: 500, healthy_after: 1, unhealthy_after: 3 },
+        breaker: { failure_threshold: 2, open_ms: 60000 },
+        retry: { max_attempts: 3, backoff_base_ms: 5, backoff_max_ms: 20 },
+      },
+    });
+    const [dead, alive] = sims;
+    const deadUrl = dead.endpoint();
+    const gauge = async () => metric(await serve.metrics(), 'switchyard_endpoint_breaker_state', { pool: 'sim-a', endpoint: deadUrl });
+    assert.equal(await gauge(), 0, 'closed at start');
+    await dead.stop({ signal: 'SIGKILL' });
+    await alive.reset();
+    for (let i = 0; i < 5; i++) assertOkUnary(await unary(serve, { seed: i }));
+    await waitFor(async () => (await gauge()) === 1, ms(3000), 'breaker_state{endpoint=dead} == 1 (open)');
+    const m0 = await serve.metrics();
+    // With the breaker open the dead endpoint is skipped: no more retries are needed.
+    for (let i = 0; i < 5; i++) assertOkUnary(await unary(serve, { seed: 10 + i }));
+    const m1 = await serve.metrics();
+    assert.equal(metric(m1, 'switchyard_upstream_retries_total'), metric(m0, 'switchyard_upstream_retries_total'));
+    assert.equal((await alive.stats()).requests_total, 10);
+    assert.equal(metric(m1, 'switchyard_endpoint_breaker_state', { pool: 'sim-a', endpoint: alive.endpoint() }), 0);
+  });
+});
+
 describe('validation at admission', () => {
   it('rejects bad priority and bad timeout headers with 400 invalid_params', async () => {
     const { serve } = await setup({ slots: 2 });

@@ -9,6 +9,7 @@ import {
   chatBody,
   completionBody,
   expectedText,
+  httpRequest,
   jsonEvents,
   metric,
   ms,
@@ -136,9 +137,16 @@ describe('client disconnect', () => {
   it('a client leaving a non-streaming request also frees the engine', { timeout: ms(30000) }, async () => {
     const { sim, serve } = await setup();
     const s0 = await sim.stats();
-    const pending = postJson(serve.port, '/v1/chat/completions', chatBody({ stream: false, maxTokens: 200 }), {}, 400);
+    const ac = new AbortController();
+    const pending = httpRequest(serve.port, {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: chatBody({ stream: false, maxTokens: 200 }),
+      signal: ac.signal,
+    });
     await waitFor(async () => (await sim.stats()).active === 1, ms(3000), 'sim active == 1');
-    await assert.rejects(pending, /timed out/);
+    ac.abort();
+    await assert.rejects(pending, /aborted by the test/);
     await waitFor(
       async () => {
         const s = await sim.stats();
@@ -254,4 +262,94 @@ describe('engine failures mid-stream', () => {
     const ok = await postJson(serve.port, '/v1/chat/completions', chatBody({ stream: false, maxTokens: 2 }));
     assert.equal(ok.status, 200);
   });
+
+  it('a deadline passing mid-stream → deadline_exceeded error event, engine connection closed', { timeout: ms(30000) }, async () => {
+    const { sim, serve } = await setup();
+    const s0 = await sim.stats();
+    const t0 = Date.now();
+    const r = await sseRequest(serve.port, '/v1/chat/completions', chatBody({ seed: 8, maxTokens: 200 }), {
+      headers: { 'X-Timeout-Ms': '400' },
+      timeoutMs: ms(15000),
+    });
+    const { text } = assertErrorTerminated(r, 8, 'deadline_exceeded', 'deadline mid-stream');
+    assert.ok(text.length > 0, 'some tokens arrived before the deadline');
+    const took = r.events.at(-1).at - t0;
+    assert.ok(took >= 350 && took < ms(2500), `stream ended ${took} ms after a 400 ms deadline`);
+    await waitFor(
+      async () => {
+        const s = await sim.stats();
+        return s.active === 0 && s.client_disconnects === s0.client_disconnects + 1;
+      },
+      ms(2000),
+      'engine connection closed at the deadline',
+    );
+  });
+
+  it('a deadline passing while a non-streaming request generates → 504 deadline_exceeded', { timeout: ms(30000) }, async () => {
+    const { sim, serve } = await setup();
+    const t0 = Date.now();
+    const r = await postJson(serve.port, '/v1/chat/completions', chatBody({ stream: false, maxTokens: 200 }), {
+      'X-Timeout-Ms': '400',
+    });
+    const took = Date.now() - t0;
+    assert.equal(r.status, 504, r.text);
+    assert.equal(r.json().error.code, 'deadline_exceeded');
+    assert.ok(took >= 350 && took < ms(2500), `answered ${took} ms after a 400 ms deadline`);
+    await waitFor(async () => (await sim.stats()).active === 0, ms(2000), 'engine idle after the deadline');
+  });
+
+  it('a deadline already in the past → 504 at once, the engine never sees it', async () => {
+    const { sim, serve } = await setup();
+    const r = await postJson(serve.port, '/v1/chat/completions', chatBody({ stream: false, maxTokens: 2 }), {
+      'X-Deadline': new Date(Date.now() - 60000).toISOString(),
+    });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(r.json().error.code, 'deadline_exceeded');
+    assert.equal((await sim.stats()).requests_total, 0);
+  });
 });
+
+describe('engine error statuses', () => {
+  it('an engine 5xx is retried on the other endpoint; when all fail the client gets 502', { timeout: ms(30000) }, async () => {
+    const a = await startSim({ ttftMs: 5, itlMs: 2 });
+    procs.push(a);
+    const b = await startSim({ ttftMs: 5, itlMs: 2 });
+    procs.push(b);
+    const serve = await startServe(serveConfig({ pools: [pool('sim-a', [a, b])] }));
+    procs.push(serve);
+    const r = await postJson(
+      serve.port,
+      '/v1/chat/completions',
+      chatBody({ stream: false, maxTokens: 2, sim_options: { status: 503 } }),
+    );
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json().error.code, 'upstream_error');
+    const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+    assert.equal(sa.requests_total, 1, 'tried endpoint a once');
+    assert.equal(sb.requests_total, 1, 'tried endpoint b once');
+    const m = await serve.metrics();
+    assert.ok(metric(m, 'switchyard_upstream_errors_total', { kind: 'status_5xx' }) >= 2);
+    // Streamed: the same, as an HTTP status (nothing was relayed yet).
+    const s = await sseRequest(serve.port, '/v1/chat/completions', chatBody({ maxTokens: 2, sim_options: { status: 500 } }));
+    assert.equal(s.status, 502, s.raw);
+  });
+
+  it('an engine 4xx is passed through to the client, not retried', { timeout: ms(30000) }, async () => {
+    const a = await startSim({ ttftMs: 5, itlMs: 2 });
+    procs.push(a);
+    const b = await startSim({ ttftMs: 5, itlMs: 2 });
+    procs.push(b);
+    const serve = await startServe(serveConfig({ pools: [pool('sim-a', [a, b])] }));
+    procs.push(serve);
+    const r = await postJson(
+      serve.port,
+      '/v1/chat/completions',
+      chatBody({ stream: false, maxTokens: 2, sim_options: { status: 422 } }),
+    );
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json().error.code, 'sim_injected');
+    const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+    assert.equal(sa.requests_total + sb.requests_total, 1, 'not retried');
+  });
+});
+

@@ -292,10 +292,10 @@ export async function runToExit(args, { timeoutMs = ms(15000) } = {}) {
 
 /**
  * Starts `switchyard sim`. Options: ttftMs, itlMs, slots, tokens, models (array), threads,
- * maxWaiting, extraArgs.
+ * maxWaiting, extraArgs, listenPort (default 0; only to restart an engine on the port it had).
  */
 export async function startSim(opts = {}) {
-  const args = ['sim', '--listen', `${HOST}:0`];
+  const args = ['sim', '--listen', `${HOST}:${opts.listenPort ?? 0}`];
   if (opts.ttftMs !== undefined) args.push('--ttft-ms', String(opts.ttftMs));
   if (opts.itlMs !== undefined) args.push('--itl-ms', String(opts.itlMs));
   if (opts.slots !== undefined) args.push('--slots', String(opts.slots));
@@ -486,9 +486,10 @@ export function metric(samples, name, labels = {}) {
 
 /**
  * One HTTP request to 127.0.0.1:port. `body` may be an object (sent as JSON), a string or a
- * Buffer. Resolves to {status, headers, text, json()}. Rejects after timeoutMs.
+ * Buffer. Resolves to {status, headers, text, json()}. Rejects after timeoutMs, or when `signal`
+ * (an AbortSignal) aborts: the connection is then destroyed (the client leaves).
  */
-export function httpRequest(port, { method = 'GET', path: p = '/', headers = {}, body, timeoutMs = ms(15000) } = {}) {
+export function httpRequest(port, { method = 'GET', path: p = '/', headers = {}, body, timeoutMs = ms(15000), signal } = {}) {
   return new Promise((resolve, reject) => {
     let payload;
     const h = { ...headers };
@@ -524,6 +525,11 @@ export function httpRequest(port, { method = 'GET', path: p = '/', headers = {},
       clearTimeout(timer);
       reject(e);
     });
+    if (signal) {
+      const onAbort = () => req.destroy(new Error(`${method} ${p} aborted by the test`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
     if (payload) req.write(payload);
     req.end();
   });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   assertServing,
   chatBody,
+  expectedText,
   httpRequest,
   ms,
   pool,
@@ -195,6 +196,60 @@ describe('hostile and malformed input', () => {
     const r = await rawTcp(serve.port, req + req + 'GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
     assert.deepEqual(statuses, [200, 200, 200], r.text);
+    await check();
+  });
+
+  it('pipelined completion requests on one connection are answered in order', async () => {
+    const one = (seed, n) => {
+      const body = JSON.stringify(chatBody({ seed, maxTokens: n, stream: false }));
+      return `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    };
+    const last = JSON.stringify(chatBody({ seed: 3, maxTokens: 3, stream: true }));
+    const r = await rawTcp(
+      serve.port,
+      one(1, 4) +
+        one(2, 5) +
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(last)}\r\n\r\n${last}`,
+      { timeoutMs: ms(10000) },
+    );
+    assert.equal(r.timedOut, false, `no close after the last response: ${r.text.slice(-300)}`);
+    const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    assert.deepEqual(statuses, [200, 200, 200], r.text.slice(0, 500));
+    const first = r.text.indexOf(expectedText(1, 4));
+    const second = r.text.indexOf(expectedText(2, 5));
+    assert.ok(first > 0 && second > first, 'answers in request order with their own content');
+    assert.ok(r.text.includes('data: [DONE]'), 'the streamed third answer ended with [DONE]');
+    await check();
+  });
+
+  it('Expect: 100-continue gets 100 Continue, then the answer', async () => {
+    const body = JSON.stringify(chatBody({ seed: 5, maxTokens: 2, stream: false }));
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const r = await new Promise((resolve, reject) => {
+      const sock = net.connect({ host: '127.0.0.1', port: serve.port });
+      let text = '';
+      let sentBody = false;
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`no answer: ${text}`));
+      }, ms(5000));
+      sock.on('connect', () => sock.write(head));
+      sock.setEncoding('utf8');
+      sock.on('data', (d) => {
+        text += d;
+        if (!sentBody && text.includes('100 Continue\r\n\r\n')) {
+          sentBody = true;
+          sock.write(body);
+        }
+      });
+      sock.on('close', () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      sock.on('error', reject);
+    });
+    assert.match(r, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, r.slice(0, 200));
+    assert.ok(r.includes(expectedText(5, 2)));
     await check();
   });
 

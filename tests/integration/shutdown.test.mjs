@@ -88,6 +88,7 @@ describe('SIGTERM', () => {
     assert.equal(ready.json().ready, false);
     assert.equal(ready.json().draining, true);
     assert.ok(serve.running, 'still running while the stream drains');
+    assert.equal((await client.request('GET', '/health')).status, 200, '/health stays 200 while draining');
 
     const refused = await client.request('POST', '/v1/chat/completions', chatBody({ stream: false, maxTokens: 1 }));
     assert.equal(refused.status, 503, refused.text);
@@ -151,6 +152,29 @@ describe('SIGTERM', () => {
     assert.equal(r.dataEvents().at(-1).data, '[DONE]');
     const exit = await serve.waitExit(ms(15000));
     assert.equal(exit.code, 0, serve.stderrTail());
+  });
+
+  it('exits 0 once the grace period runs out, even with a stream still running', { timeout: ms(40000) }, async () => {
+    const sim = await startSim({ ttftMs: 10, itlMs: 25, slots: 8 });
+    procs.push(sim);
+    const serve = await startServe(serveConfig({ pools: [pool('sim-a', [sim])] }), {
+      args: ['--shutdown-grace-ms', '500'],
+    });
+    procs.push(serve);
+    const s = openStream(serve.port, '/v1/chat/completions', chatBody({ seed: 1, maxTokens: 400 })); // ~10 s
+    await s.firstData;
+    const t0 = Date.now();
+    serve.signal('SIGTERM');
+    const exit = await serve.waitExit(ms(8000));
+    const took = Date.now() - t0;
+    assert.equal(exit.code, 0, `exit ${JSON.stringify(exit)}; stderr:\n${serve.stderrTail()}`);
+    assert.ok(took >= 400, `exited after ${took} ms, before the 500 ms grace period`);
+    assert.ok(took < ms(4000), `exited ${took} ms after SIGTERM with a 500 ms grace period`);
+    const r = await s.done;
+    assert.ok(r.events.length > 0);
+    assert.equal(r.timedOut, false, 'the client saw its stream end when the server exited');
+    // The engine's connection went away with the server.
+    await waitFor(async () => (await sim.stats()).active === 0, ms(3000), 'engine idle after the server exited');
   });
 
   it('an idle server exits 0 promptly on SIGTERM', { timeout: ms(20000) }, async () => {

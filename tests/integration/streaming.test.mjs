@@ -154,6 +154,17 @@ describe('streaming relay', () => {
     assert.equal(body.usage.completion_tokens, n);
   });
 
+  it('counts relayed tokens exactly in switchyard_tokens_out_total', async () => {
+    const m0 = await serve.metrics();
+    const r = await sseRequest(serve.port, '/v1/chat/completions', chatBody({ seed: 0, maxTokens: 11 }));
+    assert.equal(r.status, 200);
+    const u = await postJson(serve.port, '/v1/completions', completionBody({ seed: 0, maxTokens: 5, stream: false }));
+    assert.equal(u.status, 200);
+    const m1 = await serve.metrics();
+    assert.equal(metric(m1, 'switchyard_tokens_out_total') - metric(m0, 'switchyard_tokens_out_total'), 16);
+    assert.ok(metric(m1, 'switchyard_tokens_in_total') > metric(m0, 'switchyard_tokens_in_total'));
+  });
+
   it('serves a second model of the same pool', async () => {
     const r = await postJson(
       serve.port,
@@ -172,6 +183,14 @@ describe('streaming relay', () => {
     assert.match(a.headers['x-correlation-id'], UUID_RE);
     assert.match(b.headers['x-correlation-id'], UUID_RE);
     assert.notEqual(a.headers['x-correlation-id'], b.headers['x-correlation-id']);
+    // An unacceptable id (spaces, too long) is replaced by a generated one.
+    for (const bad of ['has spaces in it', 'x'.repeat(200)]) {
+      const r = await postJson(serve.port, '/v1/chat/completions', chatBody({ stream: false, maxTokens: 1 }), {
+        'X-Correlation-Id': bad,
+      });
+      assert.equal(r.status, 200);
+      assert.match(r.headers['x-correlation-id'], UUID_RE, `replaced ${JSON.stringify(bad.slice(0, 20))}`);
+    }
     // Also on errors and simple routes.
     const e = await httpRequest(serve.port, { path: '/no/such/route', headers: { 'X-Correlation-Id': 'err-corr-7' } });
     assert.equal(e.status, 404);
@@ -291,3 +310,62 @@ describe('500 concurrent streams', () => {
     assert.ok(serve.running, `serve died: ${serve.stderrTail()}`);
   });
 });
+
+describe('300 concurrent streams through a small pool (most of them queue)', () => {
+  const STREAMS = 300;
+  const TOKENS = 20;
+  let sims = [];
+  let serve;
+
+  before(async () => {
+    sims = await Promise.all([
+      startSim({ ttftMs: 5, itlMs: 5, slots: 64 }),
+      startSim({ ttftMs: 5, itlMs: 5, slots: 64 }),
+    ]);
+    serve = await startServe(
+      serveConfig({
+        log_level: 'warn',
+        queue: { capacity: 1024, position_interval_ms: 50 },
+        pools: [pool('sim-a', sims, { slots: 20 })],
+      }),
+    );
+  });
+
+  after(async () => {
+    await stopAll(serve, ...sims);
+  });
+
+  it('every stream waits its turn and then gets exactly its own tokens', { timeout: ms(120000) }, async () => {
+    const results = await Promise.all(
+      Array.from({ length: STREAMS }, (_, i) =>
+        sseRequest(serve.port, '/v1/chat/completions', chatBody({ seed: 1000 + i, maxTokens: TOKENS }), {
+          timeoutMs: ms(60000),
+        }),
+      ),
+    );
+    const failures = [];
+    let queued = 0;
+    results.forEach((r, i) => {
+      const seed = 1000 + i;
+      const problems = [];
+      if (r.status !== 200) problems.push(`status ${r.status}`);
+      if (!r.complete) problems.push(`not complete (${r.error?.message ?? (r.timedOut ? 'timed out' : '?')})`);
+      if (r.dataEvents().at(-1)?.data !== '[DONE]') problems.push('no final [DONE]');
+      if (streamedText(r.events) !== expectedText(seed, TOKENS)) problems.push('wrong text');
+      const firstData = r.events.findIndex((e) => e.data !== undefined);
+      if (r.events.slice(firstData).some((e) => e.comment !== undefined)) problems.push('comment after a token');
+      if (r.events.some((e) => e.comment !== undefined && !/^queued position=\d+$/.test(e.comment))) problems.push('odd comment');
+      if (r.events.some((e) => e.comment !== undefined)) queued++;
+      if (problems.length) failures.push(`seed ${seed}: ${problems.join(', ')}`);
+    });
+    assert.deepEqual(failures.slice(0, 20), [], `${failures.length} of ${STREAMS} streams failed`);
+    assert.ok(queued >= STREAMS / 2, `most streams should have queued (queued: ${queued})`);
+    // Never more than the pool's slots in flight on an engine.
+    const stats = await Promise.all(sims.map((s) => s.stats()));
+    for (const st of stats) assert.ok(st.max_active <= 20, `an engine ran ${st.max_active} at once with slots: 20`);
+    assert.equal(stats.reduce((a, st) => a + st.completed, 0), STREAMS);
+    const m = await serve.metrics();
+    assert.equal(metric(m, 'switchyard_queue_depth', { model: 'sim-model', priority: 'interactive' }), 0);
+  });
+});
+
