@@ -14,9 +14,9 @@
 #include <charconv>
 #include <variant>
 
-#include "http/body_framer.hpp"
 #include "bench/http_url.hpp"
 #include "bench/response_head.hpp"
+#include "http/body_framer.hpp"
 
 namespace sy::bench {
 

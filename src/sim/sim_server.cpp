@@ -186,7 +186,8 @@ int run_sim(const SimConfig& config) {
   try {
     port = server.bind();
   } catch (const boost::system::system_error& e) {
-    fmt::print(stderr, "switchyard sim: cannot listen on {}: {}\n", config.listen, e.what());
+    fmt::print(stderr, "switchyard sim: cannot listen on {}: {}\n", config.listen,
+               e.code().message());
     return 1;
   }
   std::printf("{\"event\":\"listening\",\"port\":%u}\n", static_cast<unsigned>(port));

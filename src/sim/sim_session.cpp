@@ -33,7 +33,8 @@ constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::uint64_t kMaxBodyBytes = std::uint64_t{8} << 20;
 constexpr std::size_t kWatchReadBytes = 512;  // fits the buffer a request left: no growth
 constexpr std::size_t kMaxPipelinedBytes = std::size_t{64} << 10;
-constexpr std::size_t kKeepBufferBytes = std::size_t{64} << 10;  // larger buffers are freed between requests
+// Buffers that grew past this (a large request or response) are freed between requests.
+constexpr std::size_t kKeepBufferBytes = std::size_t{64} << 10;
 constexpr std::int64_t kYieldEveryTokens = 16;
 
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
