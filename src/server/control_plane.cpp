@@ -56,7 +56,9 @@ ControlPlane::ControlPlane(asio::io_context& control, const config::Config& conf
       info.host = e.host;
       info.port = e.port;
       info.base_path = e.base_path;
-      info.host_header = e.host + ":" + std::to_string(e.port);
+      // RFC 7230: an IPv6 literal in Host is bracketed.
+      const bool ipv6 = e.host.find(':') != std::string::npos;
+      info.host_header = (ipv6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
       info.health_path = pool.health_path.empty() ? "/health" : pool.health_path;
       info.protocol = pool.engine == config::EngineProtocol::LlamaCpp ? engines::Protocol::LlamaCpp
                                                                         : engines::Protocol::OpenAI;
