@@ -40,8 +40,8 @@ void erase_member(std::string& body, std::size_t value_begin, std::size_t value_
     begin = i - 1;  // "..., "priority":"batch"" → drop the comma before
   } else {
     std::size_t j = end;
-    while (j < body.size() && (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' ||
-                               body[j] == '\r'))
+    while (j < body.size() &&
+           (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r'))
       ++j;
     if (j < body.size() && body[j] == ',') end = j + 1;  // first member: drop the comma after
   }
@@ -70,7 +70,8 @@ std::uint64_t text_length_of_content(simdjson::ondemand::value content) {
 
 Result<std::uint64_t> prompt_chars(simdjson::ondemand::value prompt) {
   json_type t;
-  if (prompt.type().get(t)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+  if (prompt.type().get(t))
+    return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
   if (t == json_type::string) {
     std::string_view s;
     if (prompt.get_string().get(s)) return fail(ErrorCode::InvalidJson, "Bad string in `prompt`.");
@@ -126,11 +127,14 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
 
   for (auto field : root) {
     std::string_view key;
-    if (field.unescaped_key().get(key)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+    if (field.unescaped_key().get(key))
+      return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
     simdjson::ondemand::value value;
-    if (field.value().get(value)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+    if (field.value().get(value))
+      return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
     json_type type;
-    if (value.type().get(type)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+    if (value.type().get(type))
+      return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
 
     if (key == "model") {
       std::string_view model;
@@ -150,11 +154,13 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
       if (type == json_type::null) continue;
       simdjson::ondemand::object opts;
       if (type != json_type::object || value.get_object().get(opts)) {
-        return fail(ErrorCode::InvalidParams, "`stream_options` must be an object.", "stream_options");
+        return fail(ErrorCode::InvalidParams, "`stream_options` must be an object.",
+                    "stream_options");
       }
       for (auto opt : opts) {
         std::string_view okey;
-        if (opt.unescaped_key().get(okey)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+        if (opt.unescaped_key().get(okey))
+          return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
         if (okey != "include_usage") continue;
         bool b = false;
         if (opt.value().get_bool().get(b)) {
@@ -197,9 +203,11 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
         bool have_role = false;
         for (auto mf : msg) {
           std::string_view mkey;
-          if (mf.unescaped_key().get(mkey)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+          if (mf.unescaped_key().get(mkey))
+            return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
           simdjson::ondemand::value mv;
-          if (mf.value().get(mv)) return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+          if (mf.value().get(mv))
+            return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
           if (mkey == "role") {
             std::string_view role;
             if (mv.get_string().get(role) || role.empty()) {

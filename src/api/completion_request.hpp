@@ -17,10 +17,10 @@ struct CompletionRequest {
   CompletionKind kind = CompletionKind::Chat;
   std::string model;
   bool stream = false;
-  bool include_usage = false;                // stream_options.include_usage
-  std::optional<std::uint32_t> max_tokens;   // max_tokens or max_completion_tokens
-  std::optional<std::string> priority;       // body field `priority` when it is a string
-  std::uint32_t estimated_prompt_tokens = 0; // ~4 characters per token, rounded up
+  bool include_usage = false;                 // stream_options.include_usage
+  std::optional<std::uint32_t> max_tokens;    // max_tokens or max_completion_tokens
+  std::optional<std::string> priority;        // body field `priority` when it is a string
+  std::uint32_t estimated_prompt_tokens = 0;  // ~4 characters per token, rounded up
   // The body to send upstream: the client's bytes, minus our own `priority` member.
   std::string upstream_body;
 };

@@ -58,11 +58,12 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
   const sys_days days{ymd};
-  return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) + frac -
-                                                 offset);
+  return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) +
+                                                 frac - offset);
 }
 
 Result<TimePoint> request_deadline(std::string_view x_deadline, std::string_view x_timeout_ms,
@@ -71,10 +72,12 @@ Result<TimePoint> request_deadline(std::string_view x_deadline, std::string_view
   TimePoint deadline = TimePoint::max();
   if (!x_timeout_ms.empty()) {
     std::uint64_t ms = 0;
-    const auto [ptr, ec] = std::from_chars(x_timeout_ms.data(), x_timeout_ms.data() + x_timeout_ms.size(), ms);
-    if (ec != std::errc{} || ptr != x_timeout_ms.data() + x_timeout_ms.size() || ms > 86'400'000ULL * 365) {
-      return fail(ErrorCode::InvalidParams,
-                  "X-Timeout-Ms must be a whole number of milliseconds.", "X-Timeout-Ms");
+    const auto [ptr, ec] =
+        std::from_chars(x_timeout_ms.data(), x_timeout_ms.data() + x_timeout_ms.size(), ms);
+    if (ec != std::errc{} || ptr != x_timeout_ms.data() + x_timeout_ms.size() ||
+        ms > 86'400'000ULL * 365) {
+      return fail(ErrorCode::InvalidParams, "X-Timeout-Ms must be a whole number of milliseconds.",
+                  "X-Timeout-Ms");
     }
     deadline = steady_now + Millis(ms);
   }

@@ -1,8 +1,7 @@
 // switchyard: one binary, several verbs. Flags and wiring only; the work lives in the modules.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "bench/bench_command.hpp"
 #include "config/config.hpp"
@@ -55,11 +54,14 @@ int main(int argc, char** argv) {
   int threads = -1;
   std::uint32_t grace_ms = 10000;
   auto* serve_cmd = app.add_subcommand("serve", "Run the orchestrator (OpenAI-compatible API)");
-  serve_cmd->add_option("--config", config_path, "YAML configuration file (default: embedded demo)");
+  serve_cmd->add_option("--config", config_path,
+                        "YAML configuration file (default: embedded demo)");
   serve_cmd->add_option("--listen", listen, "HOST:PORT to listen on (overrides the config)");
-  serve_cmd->add_option("--threads", threads, "I/O threads, 0 = one per core (overrides the config)");
+  serve_cmd->add_option("--threads", threads,
+                        "I/O threads, 0 = one per core (overrides the config)");
   serve_cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
-  serve_cmd->add_option("--shutdown-grace-ms", grace_ms, "How long running requests may finish on shutdown");
+  serve_cmd->add_option("--shutdown-grace-ms", grace_ms,
+                        "How long running requests may finish on shutdown");
   serve_cmd->callback([&] { std::exit(serve(config_path, listen, threads, log_level, grace_ms)); });
 
   sy::sim::register_sim_command(app);

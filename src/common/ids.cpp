@@ -9,7 +9,7 @@ std::string make_uuid_v4() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t hi = rng();
   std::uint64_t lo = rng();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                        // version 4
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                         // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');

@@ -1,8 +1,8 @@
 #include "engines/stream_translator.hpp"
 
-#include <ctime>
-
 #include <simdjson.h>
+
+#include <ctime>
 
 #include "common/json_writer.hpp"
 #include "sse/sse_writer.hpp"
@@ -10,7 +10,8 @@
 namespace sy::engines {
 
 bool chunk_has_content(std::string_view json) noexcept {
-  for (std::string_view needle : {std::string_view("\"content\":"), std::string_view("\"text\":")}) {
+  for (std::string_view needle :
+       {std::string_view("\"content\":"), std::string_view("\"text\":")}) {
     std::size_t pos = 0;
     while ((pos = json.find(needle, pos)) != std::string_view::npos) {
       pos += needle.size();
@@ -84,7 +85,8 @@ class OpenAIPassThrough final : public StreamTranslator {
 class LlamaCppCompletion final : public StreamTranslator {
  public:
   LlamaCppCompletion(const api::CompletionRequest& request, std::string_view correlation_id)
-      : model_(request.model), include_usage_(request.include_usage),
+      : model_(request.model),
+        include_usage_(request.include_usage),
         created_(static_cast<std::int64_t>(std::time(nullptr))) {
     id_ = "cmpl-";
     id_ += correlation_id;
@@ -98,10 +100,17 @@ class LlamaCppCompletion final : public StreamTranslator {
     Fields f;
     if (!parse(event.data, f)) {
       scratch_.clear();
-      JsonWriter(scratch_).begin_object().key("error").begin_object()
+      JsonWriter(scratch_)
+          .begin_object()
+          .key("error")
+          .begin_object()
           .field("message", std::string_view("The engine sent a chunk that is not valid JSON."))
-          .field("type", std::string_view("server_error")).key("param").null()
-          .field("code", std::string_view("upstream_error")).end_object().end_object();
+          .field("type", std::string_view("server_error"))
+          .key("param")
+          .null()
+          .field("code", std::string_view("upstream_error"))
+          .end_object()
+          .end_object();
       sse::append_data_event(out, scratch_);
       return EventResult::EngineError;
     }
@@ -120,17 +129,27 @@ class LlamaCppCompletion final : public StreamTranslator {
 
   Result<std::string> translate_body(std::string_view body) override {
     Fields f;
-    if (!parse(body, f)) return fail(ErrorCode::UpstreamError, "The engine's answer is not valid JSON.");
+    if (!parse(body, f))
+      return fail(ErrorCode::UpstreamError, "The engine's answer is not valid JSON.");
     usage_completion_tokens_ = f.tokens_predicted;
     usage_prompt_tokens_ = f.tokens_evaluated;
     std::string out;
     JsonWriter w(out);
-    w.begin_object().field("id", std::string_view(id_)).field("object", std::string_view("text_completion"))
-        .field("created", created_).field("model", std::string_view(model_));
-    w.key("choices").begin_array().begin_object().field("text", f.content)
-        .field("index", 0).key("logprobs").null()
+    w.begin_object()
+        .field("id", std::string_view(id_))
+        .field("object", std::string_view("text_completion"))
+        .field("created", created_)
+        .field("model", std::string_view(model_));
+    w.key("choices")
+        .begin_array()
+        .begin_object()
+        .field("text", f.content)
+        .field("index", 0)
+        .key("logprobs")
+        .null()
         .field("finish_reason", std::string_view(f.stop_type == "limit" ? "length" : "stop"))
-        .end_object().end_array();
+        .end_object()
+        .end_array();
     write_usage(w);
     w.end_object();
     return out;
@@ -166,8 +185,11 @@ class LlamaCppCompletion final : public StreamTranslator {
   void append_chunk(std::string& out, std::string_view text, std::string_view finish_reason) {
     scratch_.clear();
     JsonWriter w(scratch_);
-    w.begin_object().field("id", std::string_view(id_)).field("object", std::string_view("text_completion"))
-        .field("created", created_).field("model", std::string_view(model_));
+    w.begin_object()
+        .field("id", std::string_view(id_))
+        .field("object", std::string_view("text_completion"))
+        .field("created", created_)
+        .field("model", std::string_view(model_));
     w.key("choices").begin_array().begin_object().field("text", text).field("index", 0);
     w.key("logprobs").null();
     if (finish_reason.empty()) {
@@ -180,16 +202,22 @@ class LlamaCppCompletion final : public StreamTranslator {
   }
 
   void write_usage(JsonWriter& w) {
-    w.key("usage").begin_object().field("prompt_tokens", usage_prompt_tokens_)
+    w.key("usage")
+        .begin_object()
+        .field("prompt_tokens", usage_prompt_tokens_)
         .field("completion_tokens", usage_completion_tokens_)
-        .field("total_tokens", usage_prompt_tokens_ + usage_completion_tokens_).end_object();
+        .field("total_tokens", usage_prompt_tokens_ + usage_completion_tokens_)
+        .end_object();
   }
 
   void append_usage(std::string& out) {
     scratch_.clear();
     JsonWriter w(scratch_);
-    w.begin_object().field("id", std::string_view(id_)).field("object", std::string_view("text_completion"))
-        .field("created", created_).field("model", std::string_view(model_));
+    w.begin_object()
+        .field("id", std::string_view(id_))
+        .field("object", std::string_view("text_completion"))
+        .field("created", created_)
+        .field("model", std::string_view(model_));
     w.key("choices").begin_array().end_array();
     write_usage(w);
     w.end_object();

@@ -30,11 +30,24 @@ Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request
   out.reserve(request.upstream_body.size() + 64);
   JsonWriter w(out);
   w.begin_object();
-  static constexpr std::string_view kShared[] = {
-      "prompt",      "temperature",     "top_p",          "top_k",  "min_p",
-      "seed",        "presence_penalty", "frequency_penalty", "repeat_penalty",
-      "logit_bias",  "n_probs",         "grammar",        "json_schema", "typical_p",
-      "mirostat",    "mirostat_tau",    "mirostat_eta",   "id_slot"};
+  static constexpr std::string_view kShared[] = {"prompt",
+                                                 "temperature",
+                                                 "top_p",
+                                                 "top_k",
+                                                 "min_p",
+                                                 "seed",
+                                                 "presence_penalty",
+                                                 "frequency_penalty",
+                                                 "repeat_penalty",
+                                                 "logit_bias",
+                                                 "n_probs",
+                                                 "grammar",
+                                                 "json_schema",
+                                                 "typical_p",
+                                                 "mirostat",
+                                                 "mirostat_tau",
+                                                 "mirostat_eta",
+                                                 "id_slot"};
   for (auto [key, value] : root) {
     for (std::string_view shared : kShared) {
       if (key == shared) {

@@ -6,10 +6,9 @@
 // touches it directly but posts a completion to `executor`, which updates the state and wakes the
 // coroutine by cancelling `wake`.
 
-#include <cstdint>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 
 #include "common/error.hpp"
 
@@ -23,10 +22,10 @@ struct AdmissionWaiter {
   boost::asio::any_io_executor executor;
   boost::asio::steady_timer wake;  // the coroutine waits on it; cancelled to wake it
   State state = State::Waiting;
-  bool queued = false;           // the scheduler put it in a queue (not dispatched at once)
-  std::uint32_t endpoint = 0;    // Granted
-  std::size_t position = 0;      // last known 0-based queue position
-  Error error;                   // Rejected
+  bool queued = false;         // the scheduler put it in a queue (not dispatched at once)
+  std::uint32_t endpoint = 0;  // Granted
+  std::size_t position = 0;    // last known 0-based queue position
+  Error error;                 // Rejected
 };
 
 }  // namespace sy::server

@@ -10,13 +10,12 @@
 // that the pending read's handler also holds; stop() + co_await stopped() must run before the
 // socket or buffer go away.
 
-#include <cstdint>
-#include <memory>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <cstdint>
+#include <memory>
 
 #include "common/clock.hpp"
 

@@ -1,11 +1,11 @@
 #include "server/completion_handler.hpp"
 
-#include <random>
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
+#include <random>
 
 #include "admission/priority.hpp"
 #include "api/deadline.hpp"
@@ -30,7 +30,8 @@ constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 Millis retry_backoff(const config::Retry& retry, std::uint32_t attempt) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   const std::uint64_t cap = std::min<std::uint64_t>(
-      retry.backoff_max_ms, static_cast<std::uint64_t>(retry.backoff_base_ms) << std::min(attempt, 16u));
+      retry.backoff_max_ms, static_cast<std::uint64_t>(retry.backoff_base_ms)
+                                << std::min(attempt, 16u));
   return Millis(cap == 0 ? 0 : rng() % (cap + 1));
 }
 
@@ -45,12 +46,14 @@ asio::awaitable<bool> answer_error(RequestContext& rc, const Error& error, bool 
     co_return co_await write_last_chunk(rc.client, out) && rc.keep_alive;
   }
   rc.worker.metrics.count_request(rc.route, error.info().http_status);
-  co_return co_await write_error(rc.client, error, rc.correlation_id, rc.keep_alive) && rc.keep_alive;
+  co_return co_await write_error(rc.client, error, rc.correlation_id, rc.keep_alive) &&
+      rc.keep_alive;
 }
 
 }  // namespace
 
-asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind kind, std::string& body) {
+asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind kind,
+                                        std::string& body) {
   Worker& worker = rc.worker;
   ServerShared& shared = worker.shared;
   const config::Config& config = shared.config;
@@ -63,42 +66,54 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
   const api::CompletionRequest& request = *parsed;
 
   if (shared.draining.load(std::memory_order_relaxed)) {
-    const Error e{ErrorCode::ShuttingDown, "The server is shutting down; retry on another instance.", {}, 1000};
+    const Error e{ErrorCode::ShuttingDown,
+                  "The server is shutting down; retry on another instance.",
+                  {},
+                  1000};
     co_return co_await answer_error(rc, e, false);
   }
   const auto snapshot = shared.control.snapshot();
   if (!snapshot->serves_model(request.model)) {
-    const Error e{ErrorCode::ModelNotFound,
-                  fmt::format("The model '{}' does not exist here; GET /v1/models lists the models served.", request.model),
-                  "model", 0};
+    const Error e{
+        ErrorCode::ModelNotFound,
+        fmt::format("The model '{}' does not exist here; GET /v1/models lists the models served.",
+                    request.model),
+        "model", 0};
     co_return co_await answer_error(rc, e, false);
   }
   if (!snapshot->model_ready(request.model)) {
     const Error e{ErrorCode::PoolUnavailable,
-                  fmt::format("No engine for model '{}' is ready right now.", request.model), {}, 1000};
+                  fmt::format("No engine for model '{}' is ready right now.", request.model),
+                  {},
+                  1000};
     co_return co_await answer_error(rc, e, false);
   }
 
   admission::Priority priority = admission::Priority::Interactive;
   const std::string_view priority_text = !rc.priority.empty() ? std::string_view(rc.priority)
-                                         : request.priority ? std::string_view(*request.priority)
-                                                            : std::string_view();
+                                         : request.priority   ? std::string_view(*request.priority)
+                                                              : std::string_view();
   if (!priority_text.empty()) {
     auto p = admission::parse_priority(priority_text);
     if (!p) {
-      const Error e{ErrorCode::InvalidParams, "priority must be 'interactive' or 'batch'.", "priority", 0};
+      const Error e{ErrorCode::InvalidParams, "priority must be 'interactive' or 'batch'.",
+                    "priority", 0};
       co_return co_await answer_error(rc, e, false);
     }
     priority = *p;
   }
 
-  auto deadline = api::request_deadline(rc.deadline, rc.timeout_ms, rc.arrived, std::chrono::system_clock::now());
+  auto deadline = api::request_deadline(rc.deadline, rc.timeout_ms, rc.arrived,
+                                        std::chrono::system_clock::now());
   if (!deadline) {
     const Error e = deadline.error();
     co_return co_await answer_error(rc, e, false);
   }
   if (*deadline <= Clock::now()) {
-    const Error e{ErrorCode::DeadlineExceeded, "The request's deadline had already passed when it arrived.", {}, 0};
+    const Error e{ErrorCode::DeadlineExceeded,
+                  "The request's deadline had already passed when it arrived.",
+                  {},
+                  0};
     co_return co_await answer_error(rc, e, false);
   }
 
@@ -107,7 +122,8 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
   bool headers_sent = false;
   bool keep = false;
   std::vector<std::uint32_t> excluded;
-  Error last_error{ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
+  Error last_error{
+      ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
   const std::uint32_t needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
   const std::uint32_t attempts = std::max<std::uint32_t>(1, config.retry.max_attempts);
   bool answered = false;
@@ -143,11 +159,12 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
       }
       if (waiter->queued && !announced_queue) {
         announced_queue = true;
-        telemetry::log_event(LogLevel::Info, "queued", rc.correlation_id,
-                             "Every engine slot for the model is busy; the request waits in the queue.",
-                             {{"model", std::string_view(request.model)},
-                              {"priority", admission::to_string(priority)},
-                              {"queue_position", static_cast<std::uint64_t>(waiter->position)}});
+        telemetry::log_event(
+            LogLevel::Info, "queued", rc.correlation_id,
+            "Every engine slot for the model is busy; the request waits in the queue.",
+            {{"model", std::string_view(request.model)},
+             {"priority", admission::to_string(priority)},
+             {"queue_position", static_cast<std::uint64_t>(waiter->position)}});
       }
       if (request.stream && waiter->queued) {
         // Streamed requests learn at once that they wait, and where they stand (SSE comments,
@@ -176,7 +193,10 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
         keep = false;
         break;
       }
-      const Error e{ErrorCode::DeadlineExceeded, "The request's deadline passed while it waited for an engine slot.", {}, 0};
+      const Error e{ErrorCode::DeadlineExceeded,
+                    "The request's deadline passed while it waited for an engine slot.",
+                    {},
+                    0};
       keep = co_await answer_error(rc, e, headers_sent);
       answered = true;
       break;
@@ -184,9 +204,9 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
     if (waiter->state == AdmissionWaiter::State::Rejected) {
       Error error = waiter->error;
       if (error.code == ErrorCode::UpstreamError) error = last_error;  // every endpoint tried
-      telemetry::log_event(LogLevel::Info, "rejected", rc.correlation_id,
-                           "The request was refused at admission.",
-                           {{"code", error.info().code}, {"model", std::string_view(request.model)}});
+      telemetry::log_event(
+          LogLevel::Info, "rejected", rc.correlation_id, "The request was refused at admission.",
+          {{"code", error.info().code}, {"model", std::string_view(request.model)}});
       keep = co_await answer_error(rc, error, headers_sent);
       answered = true;
       break;
@@ -229,9 +249,10 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
       case ExchangeOutcome::RetryableFailure: {
         last_error = r.error;
         excluded.push_back(endpoint_index);
-        telemetry::log_event(LogLevel::Warn, "upstream_failed", rc.correlation_id,
-                             "The engine failed before sending anything; trying another endpoint.",
-                             {{"endpoint", std::string_view(endpoint.url)}, {"code", r.error.info().code}});
+        telemetry::log_event(
+            LogLevel::Warn, "upstream_failed", rc.correlation_id,
+            "The engine failed before sending anything; trying another endpoint.",
+            {{"endpoint", std::string_view(endpoint.url)}, {"code", r.error.info().code}});
         if (attempt + 1 < attempts) {
           worker.metrics.retries.inc();
           asio::steady_timer backoff(rc.client.get_executor());

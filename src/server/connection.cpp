@@ -1,5 +1,7 @@
 #include "server/connection.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,7 +12,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <fmt/format.h>
 
 #include "common/ids.hpp"
 #include "common/json_writer.hpp"
@@ -45,8 +46,11 @@ std::string models_body(const ServerShared& shared) {
   JsonWriter w(out);
   w.begin_object().field("object", std::string_view("list")).key("data").begin_array();
   for (const std::string& model : shared.control.snapshot()->ready_models()) {
-    w.begin_object().field("id", std::string_view(model)).field("object", std::string_view("model"))
-        .field("created", shared.started_unix_s).field("owned_by", std::string_view("switchyard"))
+    w.begin_object()
+        .field("id", std::string_view(model))
+        .field("object", std::string_view("model"))
+        .field("created", shared.started_unix_s)
+        .field("owned_by", std::string_view("switchyard"))
         .end_object();
   }
   w.end_array().end_object();
@@ -67,9 +71,12 @@ std::string ready_body(const ServerShared& shared, bool& ready) {
     for (std::uint32_t e : pool.endpoint_indices) {
       if (snap->endpoints[e].ready) ++ready_endpoints;
     }
-    w.begin_object().field("id", std::string_view(pool.id)).field("ready", snap->pool_ready(i))
+    w.begin_object()
+        .field("id", std::string_view(pool.id))
+        .field("ready", snap->pool_ready(i))
         .field("endpoints_ready", ready_endpoints)
-        .field("endpoints", static_cast<std::uint64_t>(pool.endpoint_indices.size())).end_object();
+        .field("endpoints", static_cast<std::uint64_t>(pool.endpoint_indices.size()))
+        .end_object();
   }
   w.end_array().end_object();
   return out;
@@ -107,7 +114,8 @@ asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method) {
       break;
   }
   rc.worker.metrics.count_request(rc.route, status);
-  co_return co_await write_response(rc.client, status, type, body, rc.correlation_id, rc.keep_alive) &&
+  co_return co_await write_response(rc.client, status, type, body, rc.correlation_id,
+                                    rc.keep_alive) &&
       rc.keep_alive;
 }
 
@@ -118,7 +126,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   worker.metrics.open_connections.add(1);
-  beast::flat_buffer buffer(static_cast<std::size_t>(limits.max_header_bytes) + limits.max_body_bytes + 4096);
+  beast::flat_buffer buffer(static_cast<std::size_t>(limits.max_header_bytes) +
+                            limits.max_body_bytes + 4096);
   asio::steady_timer idle_timer(socket.get_executor());
   bool timed_out = false;  // outlives every idle-timer handler (see the post at the end)
 
@@ -143,14 +152,18 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
       idle_timer.cancel();
       if (hec == http::error::header_limit) {
         Error e{ErrorCode::HeadersTooLarge,
-                fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes), {}, 0};
+                fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes),
+                {},
+                0};
         worker.metrics.count_request(Route::Other, 431);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
       } else if (hec == http::error::body_limit) {
         // Beast refuses a Content-Length over the limit while reading the head.
         Error e{ErrorCode::PayloadTooLarge,
-                fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes), {}, 0};
+                fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+                {},
+                0};
         worker.metrics.count_request(Route::Other, 413);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
@@ -170,7 +183,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     rc.route = route_of(path);
     rc.keep_alive = req.keep_alive();
     const std::string_view incoming_id = req["X-Correlation-Id"];
-    rc.correlation_id = is_acceptable_correlation_id(incoming_id) ? std::string(incoming_id) : make_uuid_v4();
+    rc.correlation_id =
+        is_acceptable_correlation_id(incoming_id) ? std::string(incoming_id) : make_uuid_v4();
     rc.priority = std::string(req["X-Priority"]);
     rc.deadline = std::string(req["X-Deadline"]);
     rc.timeout_ms = std::string(req["X-Timeout-Ms"]);
@@ -179,7 +193,9 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     if (const auto len = parser.content_length(); len && *len > limits.max_body_bytes) {
       idle_timer.cancel();
       Error e{ErrorCode::PayloadTooLarge,
-              fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes), {}, 0};
+              fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+              {},
+              0};
       worker.metrics.count_request(rc.route, 413);
       (void)co_await write_error(socket, e, rc.correlation_id, false);
       break;
@@ -195,12 +211,15 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         idle_timer.cancel();
         if (bec == http::error::body_limit) {
           Error e{ErrorCode::PayloadTooLarge,
-                  fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes), {}, 0};
+                  fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+                  {},
+                  0};
           worker.metrics.count_request(rc.route, 413);
           (void)co_await write_error(socket, e, rc.correlation_id, false);
         } else if (!timed_out && bec != asio::error::eof && bec != http::error::end_of_stream &&
                    bec != asio::error::connection_reset) {
-          Error e{ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
+          Error e{
+              ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
           worker.metrics.count_request(rc.route, 400);
           (void)co_await write_error(socket, e, rc.correlation_id, false);
         }
@@ -221,13 +240,17 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
           break;
         }
         keep = co_await handle_completion(rc,
-                                          rc.route == Route::ChatCompletions ? api::CompletionKind::Chat
-                                                                             : api::CompletionKind::Text,
+                                          rc.route == Route::ChatCompletions
+                                              ? api::CompletionKind::Chat
+                                              : api::CompletionKind::Text,
                                           req.body());
         break;
       case Route::Other: {
         worker.metrics.count_request(rc.route, 404);
-        Error e{ErrorCode::NotFound, fmt::format("No route for {} {}.", std::string_view(req.method_string()), path), {}, 0};
+        Error e{ErrorCode::NotFound,
+                fmt::format("No route for {} {}.", std::string_view(req.method_string()), path),
+                {},
+                0};
         keep = co_await write_error(socket, e, rc.correlation_id, rc.keep_alive) && rc.keep_alive;
         break;
       }

@@ -1,12 +1,11 @@
 #include "server/control_plane.hpp"
 
-#include <chrono>
-
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
+#include <chrono>
 
 #include "server/health_probe.hpp"
 #include "telemetry/log.hpp"
@@ -21,17 +20,23 @@ namespace {
 
 admission::OverflowPolicy to_admission(config::OverflowPolicy p) {
   switch (p) {
-    case config::OverflowPolicy::DropLru: return admission::OverflowPolicy::DropLru;
-    case config::OverflowPolicy::ShedLowPriority: return admission::OverflowPolicy::ShedLowPriority;
-    default: return admission::OverflowPolicy::Reject;
+    case config::OverflowPolicy::DropLru:
+      return admission::OverflowPolicy::DropLru;
+    case config::OverflowPolicy::ShedLowPriority:
+      return admission::OverflowPolicy::ShedLowPriority;
+    default:
+      return admission::OverflowPolicy::Reject;
   }
 }
 
 int breaker_gauge(placement::BreakerState s) {
   switch (s) {
-    case placement::BreakerState::Open: return 1;
-    case placement::BreakerState::HalfOpen: return 2;
-    default: return 0;
+    case placement::BreakerState::Open:
+      return 1;
+    case placement::BreakerState::HalfOpen:
+      return 2;
+    default:
+      return 0;
   }
 }
 
@@ -61,7 +66,7 @@ ControlPlane::ControlPlane(asio::io_context& control, const config::Config& conf
       info.host_header = (ipv6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
       info.health_path = pool.health_path.empty() ? "/health" : pool.health_path;
       info.protocol = pool.engine == config::EngineProtocol::LlamaCpp ? engines::Protocol::LlamaCpp
-                                                                        : engines::Protocol::OpenAI;
+                                                                      : engines::Protocol::OpenAI;
       ps.endpoint_indices.push_back(info.index);
       endpoints_.push_back(std::move(info));
       health_.emplace_back(config.health.healthy_after, config.health.unhealthy_after);
@@ -99,7 +104,8 @@ void ControlPlane::publish_snapshot() {
     es.pool_index = e.pool_index;
     es.url = e.url;
     es.ready = health_[e.index].ready();
-    es.breaker = scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
+    es.breaker =
+        scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
     snap->endpoints.push_back(std::move(es));
   }
   snapshot_.store(std::move(snap), std::memory_order_release);
@@ -118,9 +124,10 @@ void ControlPlane::start() {
             on_probe_result(index, ok);
             // An endpoint that is not ready yet is probed four times as often, so a pool comes up
             // quickly after start or recovery.
-            const std::uint32_t interval = health_[index].ready()
-                                               ? config_.health.interval_ms
-                                               : std::max<std::uint32_t>(config_.health.interval_ms / 4, 50);
+            const std::uint32_t interval =
+                health_[index].ready()
+                    ? config_.health.interval_ms
+                    : std::max<std::uint32_t>(config_.health.interval_ms / 4, 50);
             timer.expires_after(std::chrono::milliseconds(interval));
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
           }
@@ -135,7 +142,8 @@ void ControlPlane::stop() {
     stopped_ = true;
     poll_timer_.cancel();
     for (auto& [id, pending] : pending_) {
-      reject(pending.waiter, Error{ErrorCode::ShuttingDown, "The server is shutting down.", {}, 1000});
+      reject(pending.waiter,
+             Error{ErrorCode::ShuttingDown, "The server is shutting down.", {}, 1000});
       (void)scheduler_->cancel(id);
     }
     pending_.clear();
@@ -151,8 +159,10 @@ void ControlPlane::schedule_poll() {
     for (std::uint64_t id : scheduler_->expire(now)) {
       auto it = pending_.find(id);
       if (it == pending_.end()) continue;
-      reject(it->second.waiter,
-             Error{ErrorCode::DeadlineExceeded, "The request's deadline passed while it was queued.", {}, 0});
+      reject(it->second.waiter, Error{ErrorCode::DeadlineExceeded,
+                                      "The request's deadline passed while it was queued.",
+                                      {},
+                                      0});
       pending_.erase(it);
     }
     dispatch_all(scheduler_->poll(now));
@@ -188,7 +198,9 @@ void ControlPlane::submit(placement::Ticket ticket, std::shared_ptr<AdmissionWai
       auto it = pending_.find(*out.evicted);
       if (it != pending_.end()) {
         Error e{ErrorCode::QueueFull,
-                "The request was dropped from a full queue to make room for newer work.", {}, 0};
+                "The request was dropped from a full queue to make room for newer work.",
+                {},
+                0};
         e.retry_after_ms = scheduler_->retry_after_ms(model, Clock::now());
         reject(it->second.waiter, std::move(e));
         pending_.erase(it);
@@ -214,8 +226,9 @@ void ControlPlane::submit(placement::Ticket ticket, std::shared_ptr<AdmissionWai
         if (out.error && out.error->code == ErrorCode::QueueFull) {
           gauges_.rejected_queue_full.fetch_add(1, std::memory_order_relaxed);
         }
-        reject(std::move(waiter), out.error ? std::move(*out.error)
-                                            : Error{ErrorCode::Internal, "Admission failed.", {}, 0});
+        reject(std::move(waiter), out.error
+                                      ? std::move(*out.error)
+                                      : Error{ErrorCode::Internal, "Admission failed.", {}, 0});
         break;
     }
     refresh_gauges();
@@ -285,17 +298,20 @@ void ControlPlane::reject(std::shared_ptr<AdmissionWaiter> waiter, Error error) 
 void ControlPlane::refresh_gauges() {
   const TimePoint now = Clock::now();
   for (auto& q : gauges_.queues) {
-    q->depth[0].store(static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Interactive)),
+    q->depth[0].store(static_cast<std::int64_t>(
+                          scheduler_->queue_depth(q->model, admission::Priority::Interactive)),
                       std::memory_order_relaxed);
-    q->depth[1].store(static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Batch)),
-                      std::memory_order_relaxed);
+    q->depth[1].store(
+        static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Batch)),
+        std::memory_order_relaxed);
   }
   bool breaker_changed = false;
   const auto snap = snapshot();
   for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
     auto& g = *gauges_.endpoints[i];
     const auto state = scheduler_->breaker_state(i, now);
-    if (snap && i < snap->endpoints.size() && snap->endpoints[i].breaker != state) breaker_changed = true;
+    if (snap && i < snap->endpoints.size() && snap->endpoints[i].breaker != state)
+      breaker_changed = true;
     g.breaker.store(breaker_gauge(state), std::memory_order_relaxed);
     g.ready.store(health_[i].ready() ? 1 : 0, std::memory_order_relaxed);
     g.in_flight.store(scheduler_->in_flight(i), std::memory_order_relaxed);

@@ -5,12 +5,11 @@
 // are safe to call from any thread, and read the registry through lock-free snapshots.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
 #include "placement/health_tracker.hpp"

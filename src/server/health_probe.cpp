@@ -1,13 +1,12 @@
 #include "server/health_probe.hpp"
 
-#include <chrono>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 
 namespace sy::server {
 
@@ -24,7 +23,8 @@ asio::awaitable<bool> probe_endpoint(const EndpointInfo& endpoint, std::uint32_t
   const asio::ip::tcp::endpoint target(asio::ip::make_address(endpoint.host, ec), endpoint.port);
   if (ec) {
     asio::ip::tcp::resolver resolver(ex);
-    auto [rec, results] = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), token);
+    auto [rec, results] =
+        co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), token);
     if (rec || results.empty()) co_return false;
     auto [cec, ep] = co_await stream.async_connect(results, token);
     if (cec) co_return false;
@@ -32,7 +32,8 @@ asio::awaitable<bool> probe_endpoint(const EndpointInfo& endpoint, std::uint32_t
     auto [cec] = co_await stream.async_connect(target, token);
     if (cec) co_return false;
   }
-  http::request<http::empty_body> req{http::verb::get, endpoint.base_path + endpoint.health_path, 11};
+  http::request<http::empty_body> req{http::verb::get, endpoint.base_path + endpoint.health_path,
+                                      11};
   req.set(http::field::host, endpoint.host_header);
   req.set(http::field::user_agent, "switchyard-health");
   req.set(http::field::connection, "close");

@@ -2,9 +2,8 @@
 // One active health probe: GET <health_path> on an endpoint, true on a 2xx answer within the
 // timeout. Runs on the control thread; never throws.
 
-#include <cstdint>
-
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 
 #include "server/endpoint_info.hpp"
 

@@ -2,10 +2,9 @@
 // What a handler knows about one client request while it serves it. Lives in the connection
 // coroutine's frame; handlers receive it by reference and finish before it goes away.
 
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <string>
 
 #include "common/clock.hpp"
 #include "server/serve_metrics.hpp"

@@ -1,12 +1,12 @@
 #include "server/response_writer.hpp"
 
-#include <array>
+#include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "api/error_body.hpp"
 
@@ -16,21 +16,36 @@ namespace asio = boost::asio;
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
   }
 }
 
@@ -43,8 +58,10 @@ asio::awaitable<bool> write_response(asio::ip::tcp::socket& socket, int status,
   fmt::format_to(std::back_inserter(head),
                  "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", status,
                  reason_phrase(status), content_type, body.size());
-  if (!correlation_id.empty()) fmt::format_to(std::back_inserter(head), "X-Correlation-Id: {}\r\n", correlation_id);
-  if (extra) for (const auto& [k, v] : *extra) fmt::format_to(std::back_inserter(head), "{}: {}\r\n", k, v);
+  if (!correlation_id.empty())
+    fmt::format_to(std::back_inserter(head), "X-Correlation-Id: {}\r\n", correlation_id);
+  if (extra)
+    for (const auto& [k, v] : *extra) fmt::format_to(std::back_inserter(head), "{}: {}\r\n", k, v);
   if (!keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
   const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
@@ -71,7 +88,8 @@ asio::awaitable<bool> write_sse_head(asio::ip::tcp::socket& socket, std::string_
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\nX-Correlation-Id: {}\r\n{}\r\n",
       correlation_id, keep_alive ? "" : "Connection: close\r\n");
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
+  auto [ec, n] =
+      co_await asio::async_write(socket, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
   co_return !ec;
 }
 

@@ -3,13 +3,12 @@
 // (cheaper than Beast's serializer and allocation-free once warm); bodies are written with
 // gather writes. Streaming responses use chunked transfer encoding, one chunk per write.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "common/error.hpp"
 
@@ -20,10 +19,12 @@ using HeaderList = std::vector<std::pair<std::string_view, std::string>>;
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
 
 // Writes a complete response with Content-Length. Returns false when the write failed.
-[[nodiscard]] boost::asio::awaitable<bool> write_response(
-    boost::asio::ip::tcp::socket& socket, int status, std::string_view content_type,
-    std::string_view body, std::string_view correlation_id, bool keep_alive,
-    const HeaderList* extra = nullptr);
+[[nodiscard]] boost::asio::awaitable<bool> write_response(boost::asio::ip::tcp::socket& socket,
+                                                          int status, std::string_view content_type,
+                                                          std::string_view body,
+                                                          std::string_view correlation_id,
+                                                          bool keep_alive,
+                                                          const HeaderList* extra = nullptr);
 
 // Writes an OpenAI error envelope with the status of `error.code`; 429/503 get Retry-After and
 // X-Backoff-Ms from error.retry_after_ms.

@@ -10,10 +10,10 @@ namespace {
 using telemetry::Label;
 using telemetry::make_bounds;
 
-const telemetry::HistogramBounds kLatencyBounds =
-    make_bounds({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
-const telemetry::HistogramBounds kTokenGapBounds =
-    make_bounds({0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+const telemetry::HistogramBounds kLatencyBounds = make_bounds(
+    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+const telemetry::HistogramBounds kTokenGapBounds = make_bounds(
+    {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
 const telemetry::HistogramBounds kCancelBounds =
     make_bounds({0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1, 1});
 
@@ -32,8 +32,8 @@ std::int64_t sum_gauge(std::span<const WorkerMetrics* const> shards, Get get) {
 }
 
 template <typename Get>
-void histogram(std::string& out, std::span<const WorkerMetrics* const> shards, std::string_view name,
-               std::string_view help, Get get) {
+void histogram(std::string& out, std::span<const WorkerMetrics* const> shards,
+               std::string_view name, std::string_view help, Get get) {
   std::vector<const telemetry::Histogram*> hs;
   for (const WorkerMetrics* s : shards) hs.push_back(&get(*s));
   telemetry::write_header(out, name, "histogram", help);
@@ -44,13 +44,20 @@ void histogram(std::string& out, std::span<const WorkerMetrics* const> shards, s
 
 std::string_view route_label(Route r) noexcept {
   switch (r) {
-    case Route::ChatCompletions: return "/v1/chat/completions";
-    case Route::Completions: return "/v1/completions";
-    case Route::Models: return "/v1/models";
-    case Route::Health: return "/health";
-    case Route::Ready: return "/ready";
-    case Route::Metrics: return "/metrics";
-    default: return "other";
+    case Route::ChatCompletions:
+      return "/v1/chat/completions";
+    case Route::Completions:
+      return "/v1/completions";
+    case Route::Models:
+      return "/v1/models";
+    case Route::Health:
+      return "/health";
+    case Route::Ready:
+      return "/ready";
+    case Route::Metrics:
+      return "/metrics";
+    default:
+      return "other";
   }
 }
 
@@ -63,18 +70,27 @@ std::size_t status_slot(int status) noexcept {
 
 std::string_view upstream_error_label(UpstreamErrorKind k) noexcept {
   switch (k) {
-    case UpstreamErrorKind::Connect: return "connect";
-    case UpstreamErrorKind::Timeout: return "timeout";
-    case UpstreamErrorKind::Status5xx: return "status_5xx";
-    case UpstreamErrorKind::Reset: return "reset";
-    case UpstreamErrorKind::Stalled: return "stalled";
-    case UpstreamErrorKind::Protocol: return "protocol";
-    default: return "other";
+    case UpstreamErrorKind::Connect:
+      return "connect";
+    case UpstreamErrorKind::Timeout:
+      return "timeout";
+    case UpstreamErrorKind::Status5xx:
+      return "status_5xx";
+    case UpstreamErrorKind::Reset:
+      return "reset";
+    case UpstreamErrorKind::Stalled:
+      return "stalled";
+    case UpstreamErrorKind::Protocol:
+      return "protocol";
+    default:
+      return "other";
   }
 }
 
 WorkerMetrics::WorkerMetrics()
-    : ttft(kLatencyBounds), inter_token(kTokenGapBounds), queue_wait(kLatencyBounds),
+    : ttft(kLatencyBounds),
+      inter_token(kTokenGapBounds),
+      queue_wait(kLatencyBounds),
       disconnect_to_upstream_close(kCancelBounds) {}
 
 std::string render_metrics(std::span<const WorkerMetrics* const> shards, const ControlGauges& g) {
@@ -83,83 +99,127 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
   using telemetry::write_header;
   using telemetry::write_sample;
 
-  write_header(out, "switchyard_requests_total", "counter", "HTTP requests answered, by route and status.");
+  write_header(out, "switchyard_requests_total", "counter",
+               "HTTP requests answered, by route and status.");
   for (std::size_t r = 0; r < static_cast<std::size_t>(Route::kCount); ++r) {
     for (std::size_t s = 0; s < kCountedStatuses.size(); ++s) {
-      const std::uint64_t v = sum_counter(shards, [&](const WorkerMetrics& m) -> const auto& {
-        return m.requests[r][s];
-      });
+      const std::uint64_t v = sum_counter(
+          shards, [&](const WorkerMetrics& m) -> const auto& { return m.requests[r][s]; });
       if (v == 0) continue;
-      const std::string status = kCountedStatuses[s] ? fmt::format("{}", kCountedStatuses[s]) : "other";
+      const std::string status =
+          kCountedStatuses[s] ? fmt::format("{}", kCountedStatuses[s]) : "other";
       const Label labels[] = {{"route", route_label(static_cast<Route>(r))}, {"status", status}};
       write_sample(out, "switchyard_requests_total", labels, v);
     }
   }
 
-  write_header(out, "switchyard_queue_depth", "gauge", "Requests waiting for a slot, by model and priority.");
+  write_header(out, "switchyard_queue_depth", "gauge",
+               "Requests waiting for a slot, by model and priority.");
   for (const auto& q : g.queues) {
     static constexpr std::string_view kPrio[] = {"interactive", "batch"};
     for (std::size_t p = 0; p < 2; ++p) {
       const Label labels[] = {{"model", q->model}, {"priority", kPrio[p]}};
-      write_sample(out, "switchyard_queue_depth", labels, q->depth[p].load(std::memory_order_relaxed));
+      write_sample(out, "switchyard_queue_depth", labels,
+                   q->depth[p].load(std::memory_order_relaxed));
     }
   }
 
-  histogram(out, shards, "switchyard_time_to_first_token_seconds",
-            "Time from request arrival to the first token sent to the client.",
-            [](const WorkerMetrics& m) -> const auto& { return m.ttft; });
-  histogram(out, shards, "switchyard_inter_token_latency_seconds",
-            "Gap between consecutive tokens relayed to a client.",
-            [](const WorkerMetrics& m) -> const auto& { return m.inter_token; });
-  histogram(out, shards, "switchyard_queue_wait_seconds", "Time a request waited for a slot.",
-            [](const WorkerMetrics& m) -> const auto& { return m.queue_wait; });
-  histogram(out, shards, "switchyard_client_disconnect_to_upstream_close_seconds",
-            "Time from noticing a client disconnect to closing the engine connection.",
-            [](const WorkerMetrics& m) -> const auto& { return m.disconnect_to_upstream_close; });
+  histogram(
+      out, shards, "switchyard_time_to_first_token_seconds",
+      "Time from request arrival to the first token sent to the client.",
+      [](const WorkerMetrics& m) -> const auto& { return m.ttft; });
+  histogram(
+      out, shards, "switchyard_inter_token_latency_seconds",
+      "Gap between consecutive tokens relayed to a client.",
+      [](const WorkerMetrics& m) -> const auto& { return m.inter_token; });
+  histogram(
+      out, shards, "switchyard_queue_wait_seconds", "Time a request waited for a slot.",
+      [](const WorkerMetrics& m) -> const auto& { return m.queue_wait; });
+  histogram(
+      out, shards, "switchyard_client_disconnect_to_upstream_close_seconds",
+      "Time from noticing a client disconnect to closing the engine connection.",
+      [](const WorkerMetrics& m) -> const auto& { return m.disconnect_to_upstream_close; });
 
-  write_header(out, "switchyard_tokens_in_total", "counter", "Prompt tokens (engine-reported, else estimated).");
-  write_sample(out, "switchyard_tokens_in_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.tokens_in; }));
-  write_header(out, "switchyard_tokens_out_total", "counter", "Completion tokens relayed to clients.");
-  write_sample(out, "switchyard_tokens_out_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.tokens_out; }));
-  write_header(out, "switchyard_active_streams", "gauge", "Requests currently being served by an engine.");
-  write_sample(out, "switchyard_active_streams", {}, sum_gauge(shards, [](const WorkerMetrics& m) -> const auto& { return m.active_streams; }));
+  write_header(out, "switchyard_tokens_in_total", "counter",
+               "Prompt tokens (engine-reported, else estimated).");
+  write_sample(out, "switchyard_tokens_in_total", {},
+               sum_counter(
+                   shards, [](const WorkerMetrics& m) -> const auto& { return m.tokens_in; }));
+  write_header(out, "switchyard_tokens_out_total", "counter",
+               "Completion tokens relayed to clients.");
+  write_sample(out, "switchyard_tokens_out_total", {},
+               sum_counter(
+                   shards, [](const WorkerMetrics& m) -> const auto& { return m.tokens_out; }));
+  write_header(out, "switchyard_active_streams", "gauge",
+               "Requests currently being served by an engine.");
+  write_sample(out, "switchyard_active_streams", {},
+               sum_gauge(
+                   shards, [](const WorkerMetrics& m) -> const auto& { return m.active_streams; }));
   write_header(out, "switchyard_open_connections", "gauge", "Client connections currently open.");
-  write_sample(out, "switchyard_open_connections", {}, sum_gauge(shards, [](const WorkerMetrics& m) -> const auto& { return m.open_connections; }));
+  write_sample(
+      out, "switchyard_open_connections", {},
+      sum_gauge(
+          shards, [](const WorkerMetrics& m) -> const auto& { return m.open_connections; }));
 
-  write_header(out, "switchyard_upstream_errors_total", "counter", "Failures talking to engines, by kind.");
+  write_header(out, "switchyard_upstream_errors_total", "counter",
+               "Failures talking to engines, by kind.");
   for (std::size_t k = 0; k < static_cast<std::size_t>(UpstreamErrorKind::kCount); ++k) {
     const Label labels[] = {{"kind", upstream_error_label(static_cast<UpstreamErrorKind>(k))}};
-    write_sample(out, "switchyard_upstream_errors_total", labels,
-                 sum_counter(shards, [&](const WorkerMetrics& m) -> const auto& { return m.upstream_errors[k]; }));
+    write_sample(
+        out, "switchyard_upstream_errors_total", labels,
+        sum_counter(
+            shards, [&](const WorkerMetrics& m) -> const auto& { return m.upstream_errors[k]; }));
   }
-  write_header(out, "switchyard_client_disconnects_total", "counter", "Clients that left before their response ended.");
-  write_sample(out, "switchyard_client_disconnects_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.client_disconnects; }));
+  write_header(out, "switchyard_client_disconnects_total", "counter",
+               "Clients that left before their response ended.");
+  write_sample(
+      out, "switchyard_client_disconnects_total", {},
+      sum_counter(
+          shards, [](const WorkerMetrics& m) -> const auto& { return m.client_disconnects; }));
   write_header(out, "switchyard_tokens_after_client_left_total", "counter",
                "Tokens the engine sent after the client had gone (wasted engine work).");
-  write_sample(out, "switchyard_tokens_after_client_left_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.tokens_after_client_left; }));
-  write_header(out, "switchyard_upstream_retries_total", "counter", "Requests retried on another endpoint.");
-  write_sample(out, "switchyard_upstream_retries_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.retries; }));
-  write_header(out, "switchyard_deadline_exceeded_total", "counter", "Requests that ran out of time.");
-  write_sample(out, "switchyard_deadline_exceeded_total", {}, sum_counter(shards, [](const WorkerMetrics& m) -> const auto& { return m.deadline_exceeded; }));
-  write_header(out, "switchyard_queue_rejections_total", "counter", "Requests refused or evicted because a queue was full.");
-  write_sample(out, "switchyard_queue_rejections_total", {}, g.rejected_queue_full.load(std::memory_order_relaxed));
+  write_sample(out, "switchyard_tokens_after_client_left_total", {},
+               sum_counter(
+                   shards, [](const WorkerMetrics& m) -> const auto& {
+                     return m.tokens_after_client_left;
+                   }));
+  write_header(out, "switchyard_upstream_retries_total", "counter",
+               "Requests retried on another endpoint.");
+  write_sample(out, "switchyard_upstream_retries_total", {},
+               sum_counter(
+                   shards, [](const WorkerMetrics& m) -> const auto& { return m.retries; }));
+  write_header(out, "switchyard_deadline_exceeded_total", "counter",
+               "Requests that ran out of time.");
+  write_sample(
+      out, "switchyard_deadline_exceeded_total", {},
+      sum_counter(
+          shards, [](const WorkerMetrics& m) -> const auto& { return m.deadline_exceeded; }));
+  write_header(out, "switchyard_queue_rejections_total", "counter",
+               "Requests refused or evicted because a queue was full.");
+  write_sample(out, "switchyard_queue_rejections_total", {},
+               g.rejected_queue_full.load(std::memory_order_relaxed));
 
-  write_header(out, "switchyard_endpoint_breaker_state", "gauge", "Circuit breaker per endpoint: 0 closed, 1 open, 2 half-open.");
+  write_header(out, "switchyard_endpoint_breaker_state", "gauge",
+               "Circuit breaker per endpoint: 0 closed, 1 open, 2 half-open.");
   for (const auto& e : g.endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
-    write_sample(out, "switchyard_endpoint_breaker_state", labels, static_cast<std::int64_t>(e->breaker.load()));
+    write_sample(out, "switchyard_endpoint_breaker_state", labels,
+                 static_cast<std::int64_t>(e->breaker.load()));
   }
-  write_header(out, "switchyard_endpoint_ready", "gauge", "1 when the endpoint passes its health probes.");
+  write_header(out, "switchyard_endpoint_ready", "gauge",
+               "1 when the endpoint passes its health probes.");
   for (const auto& e : g.endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
-    write_sample(out, "switchyard_endpoint_ready", labels, static_cast<std::int64_t>(e->ready.load()));
+    write_sample(out, "switchyard_endpoint_ready", labels,
+                 static_cast<std::int64_t>(e->ready.load()));
   }
   write_header(out, "switchyard_endpoint_in_flight", "gauge", "Requests running on the endpoint.");
   for (const auto& e : g.endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
     write_sample(out, "switchyard_endpoint_in_flight", labels, e->in_flight.load());
   }
-  write_header(out, "switchyard_registry_snapshot_version", "gauge", "Version of the published registry snapshot.");
+  write_header(out, "switchyard_registry_snapshot_version", "gauge",
+               "Version of the published registry snapshot.");
   write_sample(out, "switchyard_registry_snapshot_version", {}, g.snapshot_version.load());
   return out;
 }

@@ -17,24 +17,38 @@
 namespace sy::server {
 
 enum class Route : std::uint8_t {
-  ChatCompletions, Completions, Models, Health, Ready, Metrics, Other, kCount
+  ChatCompletions,
+  Completions,
+  Models,
+  Health,
+  Ready,
+  Metrics,
+  Other,
+  kCount
 };
 [[nodiscard]] std::string_view route_label(Route r) noexcept;
 
 // The status codes we count individually; anything else lands in "other".
-inline constexpr std::array<int, 15> kCountedStatuses = {200, 204, 400, 404, 405, 408, 413,
-                                                         429, 431, 499, 500, 502, 503, 504, 0};
+inline constexpr std::array<int, 15> kCountedStatuses = {200, 204, 400, 404, 405, 408, 413, 429,
+                                                         431, 499, 500, 502, 503, 504, 0};
 [[nodiscard]] std::size_t status_slot(int status) noexcept;
 
 enum class UpstreamErrorKind : std::uint8_t {
-  Connect, Timeout, Status5xx, Reset, Stalled, Protocol, kCount
+  Connect,
+  Timeout,
+  Status5xx,
+  Reset,
+  Stalled,
+  Protocol,
+  kCount
 };
 [[nodiscard]] std::string_view upstream_error_label(UpstreamErrorKind k) noexcept;
 
 struct WorkerMetrics {
   WorkerMetrics();
   std::array<std::array<telemetry::Counter, kCountedStatuses.size()>,
-             static_cast<std::size_t>(Route::kCount)> requests;
+             static_cast<std::size_t>(Route::kCount)>
+      requests;
   telemetry::Histogram ttft;
   telemetry::Histogram inter_token;
   telemetry::Histogram queue_wait;
@@ -43,7 +57,8 @@ struct WorkerMetrics {
   telemetry::Counter tokens_out;
   telemetry::Gauge active_streams;
   telemetry::Gauge open_connections;
-  std::array<telemetry::Counter, static_cast<std::size_t>(UpstreamErrorKind::kCount)> upstream_errors;
+  std::array<telemetry::Counter, static_cast<std::size_t>(UpstreamErrorKind::kCount)>
+      upstream_errors;
   telemetry::Counter client_disconnects;
   telemetry::Counter tokens_after_client_left;
   telemetry::Counter retries;

@@ -1,8 +1,6 @@
 #include "server/server.hpp"
 
-#include <cstdio>
-#include <ctime>
-#include <thread>
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +10,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
+#include <cstdio>
+#include <ctime>
+#include <thread>
 
 #include "server/connection.hpp"
 #include "server/control_plane.hpp"
@@ -27,7 +27,8 @@ using telemetry::LogLevel;
 
 namespace {
 
-asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, std::uint32_t max_connections) {
+asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor,
+                                  std::uint32_t max_connections) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -43,17 +44,17 @@ asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, std::
       socket.close(ignored);  // over the per-worker bound: refuse rather than exhaust descriptors
       continue;
     }
-    asio::co_spawn(worker.io, serve_connection(worker, std::move(socket)),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       telemetry::log_event(LogLevel::Error, "connection_failed", {},
-                                            "A connection ended on an unexpected error; it was closed.",
-                                            {{"error", std::string_view(ex.what())}});
-                     }
-                   });
+    asio::co_spawn(
+        worker.io, serve_connection(worker, std::move(socket)), [](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            telemetry::log_event(LogLevel::Error, "connection_failed", {},
+                                 "A connection ended on an unexpected error; it was closed.",
+                                 {{"error", std::string_view(ex.what())}});
+          }
+        });
   }
 }
 
@@ -91,7 +92,8 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_host, ec);
   if (ec) {
-    std::fprintf(stderr, "switchyard: listen address '%s' is not an IP address\n", config.listen_host.c_str());
+    std::fprintf(stderr, "switchyard: listen address '%s' is not an IP address\n",
+                 config.listen_host.c_str());
     return 2;
   }
   std::vector<tcp::acceptor> acceptors;
@@ -106,19 +108,23 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
                  static_cast<unsigned>(ep.port()), e.code().message().c_str());
     return 2;
   }
-  const std::uint32_t per_worker_connections = std::max(1u, config.limits.max_connections / threads);
+  const std::uint32_t per_worker_connections =
+      std::max(1u, config.limits.max_connections / threads);
   for (std::uint32_t i = 0; i < threads; ++i) {
-    asio::co_spawn(workers[i]->io, accept_loop(*workers[i], acceptors[i], per_worker_connections), asio::detached);
+    asio::co_spawn(workers[i]->io, accept_loop(*workers[i], acceptors[i], per_worker_connections),
+                   asio::detached);
   }
 
   control.start();
   std::printf("{\"event\":\"listening\",\"port\":%u}\n", static_cast<unsigned>(ep.port()));
   std::fflush(stdout);
-  telemetry::log_event(LogLevel::Info, "listening", {},
-                       fmt::format("Switchyard listens on {}:{} with {} I/O threads and {} engine endpoints.",
-                                   config.listen_host, ep.port(), threads, control.endpoints().size()),
-                       {{"port", static_cast<std::uint64_t>(ep.port())}, {"threads", static_cast<std::uint64_t>(threads)},
-                        {"config", std::string_view(config.source)}});
+  telemetry::log_event(
+      LogLevel::Info, "listening", {},
+      fmt::format("Switchyard listens on {}:{} with {} I/O threads and {} engine endpoints.",
+                  config.listen_host, ep.port(), threads, control.endpoints().size()),
+      {{"port", static_cast<std::uint64_t>(ep.port())},
+       {"threads", static_cast<std::uint64_t>(threads)},
+       {"config", std::string_view(config.source)}});
 
   // Shutdown, driven from the control thread.
   asio::signal_set signals(control_io, SIGINT, SIGTERM);
@@ -136,13 +142,16 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(25));
-    drain_timer.async_wait([&](boost::system::error_code e) { if (!e) check_drained(); });
+    drain_timer.async_wait([&](boost::system::error_code e) {
+      if (!e) check_drained();
+    });
   };
   signals.async_wait([&](boost::system::error_code e, int signo) {
     if (e) return;
-    telemetry::log_event(LogLevel::Info, "draining", {},
-                         "Shutdown requested: no new connections, queued requests get 503, running ones may finish.",
-                         {{"signal", static_cast<std::int64_t>(signo)}});
+    telemetry::log_event(
+        LogLevel::Info, "draining", {},
+        "Shutdown requested: no new connections, queued requests get 503, running ones may finish.",
+        {{"signal", static_cast<std::int64_t>(signo)}});
     shared.draining.store(true);
     for (std::uint32_t i = 0; i < threads; ++i) {
       asio::post(workers[i]->io, [&acceptor = acceptors[i]] {

@@ -1,8 +1,8 @@
 #include "server/upstream_exchange.hpp"
 
-#include <array>
-#include <memory>
+#include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,7 +12,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <fmt/format.h>
+#include <memory>
 
 #include "api/error_body.hpp"
 #include "engines/stream_translator.hpp"
@@ -112,15 +112,28 @@ std::string build_request_head(const ExchangeInput& in, TimePoint now) {
 Error engine_failure(UpstreamErrorKind kind, std::string_view url) {
   switch (kind) {
     case UpstreamErrorKind::Connect:
-      return Error{ErrorCode::UpstreamError, fmt::format("Could not connect to the engine at {}.", url), {}, 0};
+      return Error{ErrorCode::UpstreamError,
+                   fmt::format("Could not connect to the engine at {}.", url),
+                   {},
+                   0};
     case UpstreamErrorKind::Timeout:
-      return Error{ErrorCode::UpstreamTimeout, fmt::format("The engine at {} did not answer in time.", url), {}, 0};
+      return Error{ErrorCode::UpstreamTimeout,
+                   fmt::format("The engine at {} did not answer in time.", url),
+                   {},
+                   0};
     case UpstreamErrorKind::Stalled:
-      return Error{ErrorCode::StreamStalled, "The engine stopped sending tokens (stall timeout).", {}, 0};
+      return Error{
+          ErrorCode::StreamStalled, "The engine stopped sending tokens (stall timeout).", {}, 0};
     case UpstreamErrorKind::Status5xx:
-      return Error{ErrorCode::UpstreamError, fmt::format("The engine at {} answered with a server error.", url), {}, 0};
+      return Error{ErrorCode::UpstreamError,
+                   fmt::format("The engine at {} answered with a server error.", url),
+                   {},
+                   0};
     default:
-      return Error{ErrorCode::UpstreamError, "The engine closed the connection before finishing its answer.", {}, 0};
+      return Error{ErrorCode::UpstreamError,
+                   "The engine closed the connection before finishing its answer.",
+                   {},
+                   0};
   }
 }
 
@@ -150,8 +163,10 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   };
 
   UpstreamConnection conn{tcp::socket(ex)};
-  if (auto ec = co_await worker.upstreams.acquire(in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
-    co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout : UpstreamErrorKind::Connect);
+  if (auto ec =
+          co_await worker.upstreams.acquire(in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
+    co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout
+                                                          : UpstreamErrorKind::Connect);
   }
 
   const std::string head = build_request_head(in, Clock::now());
@@ -167,7 +182,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       co_return result;
     }
     in.watch.set_upstream(&conn.socket);
-    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(in.upstream.body)};
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
+                                                 asio::buffer(in.upstream.body)};
     auto [wec, wn] = co_await asio::async_write(conn.socket, bufs, kToken);
     auto timer = std::make_shared<UpstreamTimer>(ex, conn.socket, in.deadline);
     TimerStopper stopper{timer};
@@ -190,15 +206,21 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     }
     if (timer->fired() == TimerReason::Deadline) {
       result.outcome = ExchangeOutcome::DeadlineExceeded;
-      result.error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed before the engine answered.", {}, 0};
+      result.error = Error{ErrorCode::DeadlineExceeded,
+                           "The request's deadline passed before the engine answered.",
+                           {},
+                           0};
       co_return result;
     }
-    if (timer->fired() == TimerReason::Activity) co_return fail_retryable(UpstreamErrorKind::Timeout);
+    if (timer->fired() == TimerReason::Activity)
+      co_return fail_retryable(UpstreamErrorKind::Timeout);
     if (conn.reused && fresh_tries == 0) {
       boost::system::error_code ignored;
       conn.socket.close(ignored);
-      if (auto ec = co_await worker.upstreams.connect_fresh(in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
-        co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout : UpstreamErrorKind::Connect);
+      if (auto ec = co_await worker.upstreams.connect_fresh(
+              in.endpoint, Millis(limits.connect_timeout_ms), conn)) {
+        co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout
+                                                              : UpstreamErrorKind::Connect);
       }
       continue;
     }
@@ -208,7 +230,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   // From here on the engine has answered. The timer covers the rest of the exchange.
   auto timer = std::make_shared<UpstreamTimer>(ex, conn.socket, in.deadline);
   TimerStopper stopper{timer};
-  timer->start(Clock::now() + Millis(in.request.stream ? limits.stall_timeout_ms : limits.first_byte_timeout_ms));
+  timer->start(Clock::now() +
+               Millis(in.request.stream ? limits.stall_timeout_ms : limits.first_byte_timeout_ms));
   const unsigned status = parser->get().result_int();
   const bool upstream_sse =
       parser->get()[http::field::content_type].find("text/event-stream") != std::string_view::npos;
@@ -239,7 +262,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     }
   };
 
-  auto translator = engines::make_stream_translator(in.endpoint.protocol, in.request, rc.correlation_id);
+  auto translator =
+      engines::make_stream_translator(in.endpoint.protocol, in.request, rc.correlation_id);
 
   if (status >= 500) {
     std::string ignored_body;
@@ -251,7 +275,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   if (status != 200 || !in.request.stream || !upstream_sse) {
     // A whole answer: the engine's own error (4xx), or a non-streaming completion.
     std::string body;
-    const bool ok = co_await read_body(body, status == 200 ? kMaxUpstreamBodyBytes : kMaxEngineErrorBytes);
+    const bool ok =
+        co_await read_body(body, status == 200 ? kMaxUpstreamBodyBytes : kMaxEngineErrorBytes);
     if (!ok) {
       finish_upstream(false);
       if (in.watch.client_gone()) {
@@ -261,11 +286,14 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       }
       if (timer->fired() == TimerReason::Deadline) {
         result.outcome = ExchangeOutcome::DeadlineExceeded;
-        result.error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed before the engine finished.", {}, 0};
+        result.error = Error{ErrorCode::DeadlineExceeded,
+                             "The request's deadline passed before the engine finished.",
+                             {},
+                             0};
         co_return result;
       }
       co_return fail_retryable(timer->fired() == TimerReason::Activity ? UpstreamErrorKind::Timeout
-                                                                        : UpstreamErrorKind::Reset);
+                                                                       : UpstreamErrorKind::Reset);
     }
     finish_upstream(true);
     std::string client_body;
@@ -281,7 +309,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       client_body = std::move(*translated);
       metrics.tokens_out.inc(translator->tokens_out());
       metrics.tokens_in.inc(translator->prompt_tokens() ? translator->prompt_tokens()
-                                                         : in.request.estimated_prompt_tokens);
+                                                        : in.request.estimated_prompt_tokens);
       metrics.ttft.observe_ns((Clock::now() - rc.arrived).count());
     } else {
       client_body = std::move(body);
@@ -344,16 +372,24 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   auto on_event = [&](const sse::Event& ev) {
     if (done || engine_error) return;
     switch (translator->on_event(ev, out)) {
-      case engines::EventResult::Done: done = true; break;
-      case engines::EventResult::EngineError: engine_error = true; break;
-      case engines::EventResult::Continue: break;
+      case engines::EventResult::Done:
+        done = true;
+        break;
+      case engines::EventResult::EngineError:
+        engine_error = true;
+        break;
+      case engines::EventResult::Continue:
+        break;
     }
   };
   auto on_payload = [&](std::string_view payload) {
     if (done || engine_error) return;
     if (sse_parser.feed(payload, on_event) == sse::ParseStatus::EventTooLarge) {
       metrics.count_upstream_error(UpstreamErrorKind::Protocol);
-      const Error too_large{ErrorCode::UpstreamError, "The engine sent an event larger than the relay accepts.", {}, 0};
+      const Error too_large{ErrorCode::UpstreamError,
+                            "The engine sent an event larger than the relay accepts.",
+                            {},
+                            0};
       append_stream_error(out, too_large);
       stream_failed = true;
       done = true;
@@ -412,16 +448,18 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
 
   metrics.active_streams.add(-1);
   metrics.tokens_out.inc(translator->content_events());
-  metrics.tokens_in.inc(translator->prompt_tokens() ? translator->prompt_tokens() : in.request.estimated_prompt_tokens);
+  metrics.tokens_in.inc(translator->prompt_tokens() ? translator->prompt_tokens()
+                                                    : in.request.estimated_prompt_tokens);
 
   if (in.watch.client_gone()) {
     // The watch closed the engine connection the moment it noticed; record how long that took.
     finish_upstream(false);
     metrics.client_disconnects.inc();
     metrics.disconnect_to_upstream_close.observe_ns(in.watch.upstream_closed_after_ns());
-    telemetry::log_event(LogLevel::Info, "stream_cancel", rc.correlation_id,
-                         "The client went away; the engine connection was closed so it stops generating.",
-                         {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen}});
+    telemetry::log_event(
+        LogLevel::Info, "stream_cancel", rc.correlation_id,
+        "The client went away; the engine connection was closed so it stops generating.",
+        {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen}});
     result.outcome = ExchangeOutcome::ClientGone;
     result.keep_alive = false;
     metrics.count_request(rc.route, 499);
@@ -433,24 +471,28 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     // Read the engine's closing chunk so the connection can be reused.
     while (!body_done && !read_ec) {
       if (ubuf.size() == 0) {
-        auto [ec, n] = co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
+        auto [ec, n] =
+            co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
         ubuf.commit(n);
         read_ec = ec;
       }
       std::string_view bytes(static_cast<const char*>(ubuf.data().data()), ubuf.size());
       const auto framing = framer.feed(bytes, [](std::string_view) {});
       ubuf.consume(ubuf.size());
-      if (framing != sy::http::BodyFramer::Status::NeedMore) body_done = framing == sy::http::BodyFramer::Status::Done;
+      if (framing != sy::http::BodyFramer::Status::NeedMore)
+        body_done = framing == sy::http::BodyFramer::Status::Done;
       if (framing == sy::http::BodyFramer::Status::Error) break;
     }
     finish_upstream(body_done);
     result.keep_alive = wrote && rc.keep_alive;
     result.outcome = ExchangeOutcome::Completed;
     metrics.count_request(rc.route, 200);
-    telemetry::log_event(LogLevel::Info, "stream_end", rc.correlation_id,
-                         "The stream finished and every token reached the client.",
-                         {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen},
-                          {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - rc.arrived).count()}});
+    telemetry::log_event(
+        LogLevel::Info, "stream_end", rc.correlation_id,
+        "The stream finished and every token reached the client.",
+        {{"endpoint", std::string_view(in.endpoint.url)},
+         {"tokens_out", tokens_seen},
+         {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - rc.arrived).count()}});
     co_return result;
   }
 
@@ -459,10 +501,12 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   if (framing_error) metrics.count_upstream_error(UpstreamErrorKind::Protocol);
   Error error;
   if (stream_failed) {
-    error = Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};
+    error =
+        Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};
   } else if (timer->fired() == TimerReason::Deadline) {
     metrics.deadline_exceeded.inc();
-    error = Error{ErrorCode::DeadlineExceeded, "The request's deadline passed during the stream.", {}, 0};
+    error = Error{
+        ErrorCode::DeadlineExceeded, "The request's deadline passed during the stream.", {}, 0};
     append_stream_error(out, error);
   } else if (timer->fired() == TimerReason::Activity) {
     metrics.count_upstream_error(UpstreamErrorKind::Stalled);
@@ -482,7 +526,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
                         {"tokens_out", tokens_seen}});
   result.keep_alive = wrote && rc.keep_alive;
   result.outcome = timer->fired() == TimerReason::Deadline ? ExchangeOutcome::DeadlineExceeded
-                                                          : ExchangeOutcome::Failed;
+                                                           : ExchangeOutcome::Failed;
   result.engine_healthy = timer->fired() == TimerReason::Deadline;
   result.client_answered = true;
   result.error = error;

@@ -23,9 +23,9 @@ enum class ExchangeOutcome : std::uint8_t {
 
 struct ExchangeResult {
   ExchangeOutcome outcome = ExchangeOutcome::Completed;
-  bool engine_healthy = true;  // false counts against the endpoint's breaker
-  bool keep_alive = true;      // the client connection can serve another request
-  Error error;                 // RetryableFailure: what to tell the client if no retry is left
+  bool engine_healthy = true;    // false counts against the endpoint's breaker
+  bool keep_alive = true;        // the client connection can serve another request
+  Error error;                   // RetryableFailure: what to tell the client if no retry is left
   bool client_answered = false;  // the exchange itself wrote the final answer or error event
 };
 

@@ -47,8 +47,8 @@ asio::awaitable<boost::system::error_code> UpstreamPool::connect_fresh(const End
   } else {
     // Host names are resolved per connect; pools of engines are normally addressed by IP.
     tcp::resolver resolver(ex_);
-    auto [rec, results] = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
-                                                          asio::as_tuple(asio::use_awaitable));
+    auto [rec, results] = co_await resolver.async_resolve(
+        endpoint.host, std::to_string(endpoint.port), asio::as_tuple(asio::use_awaitable));
     if (rec || results.empty()) co_return rec ? rec : asio::error::host_not_found;
     target = *results.begin();
   }

@@ -3,11 +3,10 @@
 // locking). A connection is taken for one request and given back only when its response ended
 // cleanly with keep-alive; anything else closes it.
 
-#include <cstdint>
-#include <vector>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "server/endpoint_info.hpp"
@@ -21,7 +20,8 @@ struct UpstreamConnection {
 
 class UpstreamPool {
  public:
-  UpstreamPool(boost::asio::any_io_executor ex, std::size_t endpoints, std::size_t max_idle_per_endpoint);
+  UpstreamPool(boost::asio::any_io_executor ex, std::size_t endpoints,
+               std::size_t max_idle_per_endpoint);
 
   // An idle connection, or a new one connected within `connect_timeout`. Errors: the connect
   // error (timed_out when the timeout fired).

@@ -3,11 +3,10 @@
 // thread (Worker). A connection lives on one Worker for its whole life.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "config/config.hpp"
 #include "server/control_plane.hpp"
@@ -28,8 +27,7 @@ struct ServerShared {
 
 struct Worker {
   Worker(ServerShared& shared_state, std::size_t endpoint_count)
-      : shared(shared_state), io(1),
-        upstreams(io.get_executor(), endpoint_count, 256) {}
+      : shared(shared_state), io(1), upstreams(io.get_executor(), endpoint_count, 256) {}
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 

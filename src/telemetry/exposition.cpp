@@ -1,9 +1,9 @@
 #include "telemetry/exposition.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace sy::telemetry {
 namespace {
@@ -82,8 +82,9 @@ void write_histogram(std::string& out, std::string_view name, std::span<const La
   const std::string bucket_name = fmt::format("{}_bucket", name);
   for (std::size_t i = 0; i <= bounds.count; ++i) {
     cumulative += counts[i];
-    const std::string le =
-        i < bounds.count ? fmt::format("{}", static_cast<double>(bounds.upper_ns[i]) / 1e9) : "+Inf";
+    const std::string le = i < bounds.count
+                               ? fmt::format("{}", static_cast<double>(bounds.upper_ns[i]) / 1e9)
+                               : "+Inf";
     out += bucket_name;
     write_labels(out, labels, "le", le);
     fmt::format_to(std::back_inserter(out), " {}\n", cumulative);

@@ -1,14 +1,14 @@
 #include "telemetry/log.hpp"
 
-#include <chrono>
-#include <memory>
-#include <string>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
 
 #include "common/json_writer.hpp"
 
@@ -20,12 +20,18 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::Info)};
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::Trace: return "trace";
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
-    case LogLevel::Off: return "off";
+    case LogLevel::Trace:
+      return "trace";
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Error:
+      return "error";
+    case LogLevel::Off:
+      return "off";
   }
   return "info";
 }
@@ -62,7 +68,8 @@ void shutdown_logging() {
 }
 
 bool log_enabled(LogLevel level) noexcept {
-  return level != LogLevel::Off && static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+  return level != LogLevel::Off &&
+         static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
 
 void log_event(LogLevel level, std::string_view event, std::string_view correlation_id,
