@@ -88,6 +88,7 @@ class Session {
   std::string correlation_id_;
   TokenEventTemplate token_template_;
   SimRequest request_;
+  SlotLease lease_;  // the generation slot of the request being served, if any
   ResponseIdentity identity_;
   Outcome outcome_ = Outcome::Completed;
   bool peer_gone_ = false;
@@ -215,7 +216,12 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
 
   peer_gone_ = false;
   outcome_ = Outcome::Completed;
-  SlotLease lease;
+  // Returns the slot however this request ends (early co_return, disconnect, error).
+  struct LeaseGuard {
+    SlotLease& lease;
+    ~LeaseGuard() { lease.reset(); }
+  } lease_guard{lease_};
+  SlotLease& lease = lease_;
   std::shared_ptr<SlotWaiter> waiter;
   switch (worker_.pool.admit(lease, waiter, socket_.get_executor())) {
     case SlotPool::Admission::Granted:
@@ -242,6 +248,9 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
   if (!request_.stream) {
     co_await (wait_unary() || watch_peer());
     if (peer_gone_ || outcome_ == Outcome::Closed) co_return false;
+    // Generation is over: like an engine, free the slot before the answer leaves, so a client
+    // that sends its next request the moment it reads this one never sees slots + 1 running.
+    lease_.reset();
     body_.clear();
     append_unary_body(body_, identity_, request_.seed,
                       StreamEnd{request_.max_tokens, request_.prompt_tokens, false});
@@ -304,6 +313,7 @@ asio::awaitable<void> Session::stream_tokens() {
     if (peer_gone_) SimCounters::bump(worker_.counters.tokens_after_disconnect);
   }
   if (cancelled() || peer_gone_) co_return;
+  lease_.reset();  // generation is over: free the slot before the final chunk leaves (see generate)
   out_.clear();
   append_stream_end(out_, identity_, StreamEnd{n, request_.prompt_tokens, request_.include_usage});
   auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(out_), kTok);
