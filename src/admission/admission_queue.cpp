@@ -37,7 +37,10 @@ std::optional<std::uint64_t> AdmissionQueue::choose_victim(const QueuedRequest& 
       return std::nullopt;
     case OverflowPolicy::DropLru:
       if (!batch.empty()) return batch.front().id;
-      if (!interactive.empty()) return interactive.front().id;
+      // Batch work never displaces interactive work, even under LRU.
+      if (incoming.priority == Priority::Interactive && !interactive.empty()) {
+        return interactive.front().id;
+      }
       return std::nullopt;
     case OverflowPolicy::ShedLowPriority:
       // Only interactive work may displace anything, and only batch work is displaced: the newest

@@ -54,8 +54,9 @@ class AdmissionQueue {
 
   // Appends `request` at the tail of its priority. When full, applies the overflow policy:
   //   Reject          → not admitted.
-  //   DropLru         → evicts the oldest batch item if any, else the oldest interactive item,
-  //                     then admits.
+  //   DropLru         → evicts the oldest batch item if any, else (for an interactive newcomer
+  //                     only) the oldest interactive item, then admits; a batch newcomer facing
+  //                     only interactive items is not admitted.
   //   ShedLowPriority → an interactive newcomer evicts the NEWEST batch item and is admitted;
   //                     a batch newcomer, or one facing only interactive items, is not admitted.
   // An id that is already queued is never admitted (ids must be unique).

@@ -21,7 +21,7 @@ int serve(const std::string& config_path, const std::string& listen, int threads
     return 2;
   }
   if (!listen.empty()) {
-    auto hp = sy::config::parse_host_port(listen);
+    auto hp = sy::config::parse_listen_address(listen);
     if (!hp) {
       std::fprintf(stderr, "switchyard: --listen: %s\n", hp.error().message.c_str());
       return 2;

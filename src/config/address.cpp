@@ -1,5 +1,7 @@
 #include "config/address.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -123,6 +125,23 @@ Result<Endpoint> parse_endpoint_url(std::string_view url) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
 
   return Endpoint{std::string(url), std::string(hp->host), port, std::string(path)};
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text) {
+  auto hp = parse_host_port(text);
+  if (!hp) return hp;
+  if (hp->first == "localhost") {
+    hp->first = "127.0.0.1";
+    return hp;
+  }
+  unsigned char scratch[16];
+  if (inet_pton(AF_INET, hp->first.c_str(), scratch) == 1 ||
+      inet_pton(AF_INET6, hp->first.c_str(), scratch) == 1) {
+    return hp;
+  }
+  return fail(ErrorCode::InvalidParams, "'" + hp->first +
+                                            "' is not an IP address; listen on an address such as "
+                                            "127.0.0.1, 0.0.0.0 or [::]");
 }
 
 }  // namespace sy::config

@@ -28,6 +28,11 @@ struct Endpoint {
 // returned without brackets.
 [[nodiscard]] sy::Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view);
 
+// Parses a listen address: parse_host_port, then the host must be an IPv4 or IPv6 address
+// ("localhost" is taken as 127.0.0.1); other names are refused, since a listener binds an address.
+[[nodiscard]] sy::Result<std::pair<std::string, std::uint16_t>> parse_listen_address(
+    std::string_view);
+
 // Parses an engine URL. Only http:// is accepted ("https endpoints are not supported yet"); the
 // port, when given, must be 1-65535; user info, queries and fragments are refused.
 [[nodiscard]] sy::Result<Endpoint> parse_endpoint_url(std::string_view url);

@@ -303,7 +303,7 @@ Status parse_root(const Source& src, const YAML::Node& root, Config& cfg) {
                           if (key == "listen") {
                             std::string text;
                             if (auto st = read_string(src, v, key, text); !st) return st;
-                            auto hp = parse_host_port(text);
+                            auto hp = parse_listen_address(text);
                             if (!hp)
                               return fail_at(src, v.mark, key, "listen: " + hp.error().message);
                             cfg.listen_host = std::move(hp->first);

@@ -18,8 +18,10 @@ std::string join_path(std::string_view base, std::string_view path) {
   return out;
 }
 
-// OpenAI /v1/completions → llama.cpp /completion. Sampling fields whose names llama.cpp shares
-// are copied as they are; `max_tokens` becomes `n_predict`.
+// OpenAI /v1/completions → llama.cpp /completion. Every member passes through as it is except
+// those Switchyard translates: `max_tokens` / `max_completion_tokens` become `n_predict`, a string
+// `stop` becomes a one-element array, `stream` is set, `stream_options` (answered by Switchyard)
+// and `model` (used for placement) stay behind. llama.cpp ignores members it does not know.
 Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object root;
@@ -30,31 +32,13 @@ Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request
   out.reserve(request.upstream_body.size() + 64);
   JsonWriter w(out);
   w.begin_object();
-  static constexpr std::string_view kShared[] = {"prompt",
-                                                 "temperature",
-                                                 "top_p",
-                                                 "top_k",
-                                                 "min_p",
-                                                 "seed",
-                                                 "presence_penalty",
-                                                 "frequency_penalty",
-                                                 "repeat_penalty",
-                                                 "logit_bias",
-                                                 "n_probs",
-                                                 "grammar",
-                                                 "json_schema",
-                                                 "typical_p",
-                                                 "mirostat",
-                                                 "mirostat_tau",
-                                                 "mirostat_eta",
-                                                 "id_slot"};
+  static constexpr std::string_view kTranslated[] = {
+      "model", "max_tokens", "max_completion_tokens", "stream", "stream_options", "stop"};
+  bool client_n_predict = false;
+  bool client_cache_prompt = false;
   for (auto [key, value] : root) {
-    for (std::string_view shared : kShared) {
-      if (key == shared) {
-        w.key(key).raw(simdjson::minify(value));
-        break;
-      }
-    }
+    bool translated = false;
+    for (std::string_view name : kTranslated) translated = translated || key == name;
     if (key == "stop") {
       if (value.is_string()) {
         w.key("stop").begin_array().raw(simdjson::minify(value)).end_array();
@@ -62,10 +46,20 @@ Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request
         w.key("stop").raw(simdjson::minify(value));
       }
     }
+    if (translated) continue;
+    // The client's own n_predict stands only when it did not also send max_tokens.
+    if (key == "n_predict") {
+      if (request.max_tokens) continue;
+      client_n_predict = true;
+    }
+    if (key == "cache_prompt") client_cache_prompt = true;
+    w.key(key).raw(simdjson::minify(value));
   }
-  w.field("n_predict", request.max_tokens ? std::int64_t{*request.max_tokens} : std::int64_t{-1});
+  if (!client_n_predict) {
+    w.field("n_predict", request.max_tokens ? std::int64_t{*request.max_tokens} : std::int64_t{-1});
+  }
   w.field("stream", request.stream);
-  w.field("cache_prompt", true);
+  if (!client_cache_prompt) w.field("cache_prompt", true);
   w.end_object();
   return out;
 }

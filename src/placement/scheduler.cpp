@@ -260,6 +260,21 @@ std::vector<std::uint64_t> Scheduler::expire(TimePoint now) {
   return expired;
 }
 
+std::vector<std::uint64_t> Scheduler::evict_unready() {
+  std::vector<std::uint64_t> evicted;
+  for (auto it = queues_.begin(); it != queues_.end();) {
+    ModelState& state = it->second;
+    if (!state.queue.empty() && !(snapshot_ && snapshot_->model_ready(it->first))) {
+      while (auto popped = state.queue.pop()) {
+        forget_queued(state, popped->id);
+        evicted.push_back(popped->id);
+      }
+    }
+    drop_if_orphaned(it++);
+  }
+  return evicted;
+}
+
 std::vector<Dispatch> Scheduler::update_registry(std::shared_ptr<const RegistrySnapshot> snapshot,
                                                  TimePoint now) {
   adopt(std::move(snapshot));

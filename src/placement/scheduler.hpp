@@ -118,6 +118,11 @@ class Scheduler {
   // Removes and returns the queued tickets whose deadline <= now; the caller answers them 504.
   [[nodiscard]] std::vector<std::uint64_t> expire(TimePoint now);
 
+  // Removes and returns, in dispatch order, the queued tickets of every model that no ready pool
+  // serves in the current snapshot: waiting would have no end (no engine will take them), so the
+  // caller answers them 503 at once instead.
+  [[nodiscard]] std::vector<std::uint64_t> evict_unready();
+
   // Adopts a new registry snapshot and dispatches whatever now fits. Models that no pool lists any
   // more keep their queued tickets until they expire or are cancelled (they may come back).
   [[nodiscard]] std::vector<Dispatch> update_registry(

@@ -38,16 +38,22 @@ Millis retry_backoff(const config::Retry& retry, std::uint32_t attempt) {
 // Answers with an error: as an HTTP status while nothing was sent, else as an SSE error event.
 asio::awaitable<bool> answer_error(RequestContext& rc, const Error& error, bool headers_sent) {
   if (error.code == ErrorCode::DeadlineExceeded) rc.worker.metrics.deadline_exceeded.inc();
+  const ErrorInfo& info = error.info();
+  telemetry::log_event(info.http_status >= 500 ? LogLevel::Warn : LogLevel::Info, "request_error",
+                       rc.correlation_id, "The request was answered with an error.",
+                       {{"code", info.code},
+                        {"status", static_cast<std::uint64_t>(info.http_status)},
+                        {"message", std::string_view(error.message)},
+                        {"in_stream", headers_sent}});
   if (headers_sent) {
     std::string out;
     sse::append_data_event(out, api::error_body(error));
     sse::append_done(out);
     rc.worker.metrics.count_request(rc.route, 200);
-    co_return co_await write_last_chunk(rc.client, out) && rc.keep_alive;
+    co_return co_await write_last_chunk(rc.client, out, rc.chunked()) && rc.keep_alive;
   }
   rc.worker.metrics.count_request(rc.route, error.info().http_status);
-  co_return co_await write_error(rc.client, error, rc.correlation_id, rc.keep_alive) &&
-      rc.keep_alive;
+  co_return co_await write_error(rc.client, error, rc.correlation_id, rc.reply()) && rc.keep_alive;
 }
 
 }  // namespace
@@ -64,6 +70,8 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
     co_return co_await answer_error(rc, e, false);
   }
   const api::CompletionRequest& request = *parsed;
+  // An HTTP/1.0 client cannot take a chunked stream: its stream ends with the connection.
+  if (request.stream && rc.http10) rc.keep_alive = false;
 
   if (shared.draining.load(std::memory_order_relaxed)) {
     const Error e{ErrorCode::ShuttingDown,
@@ -171,12 +179,12 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
         // which OpenAI clients ignore).
         bool ok = true;
         if (!headers_sent) {
-          ok = co_await write_sse_head(rc.client, rc.correlation_id, rc.keep_alive);
+          ok = co_await write_sse_head(rc.client, rc.correlation_id, rc.reply());
           headers_sent = true;
         }
         std::string comment;
         sse::append_comment(comment, fmt::format("queued position={}", waiter->position + 1));
-        ok = ok && co_await write_chunk(rc.client, comment);
+        ok = ok && co_await write_chunk(rc.client, comment, rc.chunked());
         if (!ok) watch->mark_gone();
         shared.control.query_position(ticket_id, waiter);
       }
@@ -216,8 +224,8 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
     const std::uint32_t endpoint_index = waiter->endpoint;
     const EndpointInfo& endpoint = shared.control.endpoints()[endpoint_index];
     worker.metrics.queue_wait.observe_ns((Clock::now() - wait_start).count());
-    telemetry::log_event(LogLevel::Debug, "placed", rc.correlation_id,
-                         "The request was placed on the least loaded ready engine.",
+    telemetry::log_event(LogLevel::Info, "placed", rc.correlation_id,
+                         "The request was admitted and placed on the least loaded ready engine.",
                          {{"endpoint", std::string_view(endpoint.url)},
                           {"pool", std::string_view(endpoint.pool_id)},
                           {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
@@ -243,6 +251,7 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
         answered = true;
         break;
       case ExchangeOutcome::DeadlineExceeded:
+      case ExchangeOutcome::GaveUp:
         keep = r.client_answered ? r.keep_alive : co_await answer_error(rc, r.error, headers_sent);
         answered = true;
         break;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -26,19 +28,32 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 
+constexpr std::string_view kModelPrefix = "/v1/models/";
+
 Route route_of(std::string_view path) {
   if (path == "/v1/chat/completions") return Route::ChatCompletions;
   if (path == "/v1/completions") return Route::Completions;
-  if (path == "/v1/models") return Route::Models;
+  if (path == "/v1/models" || (path.starts_with(kModelPrefix) && path.size() > kModelPrefix.size()))
+    return Route::Models;
   if (path == "/health") return Route::Health;
   if (path == "/ready") return Route::Ready;
   if (path == "/metrics") return Route::Metrics;
   return Route::Other;
+}
+
+void append_model(JsonWriter& w, const ServerShared& shared, std::string_view model) {
+  w.begin_object()
+      .field("id", model)
+      .field("object", std::string_view("model"))
+      .field("created", shared.started_unix_s)
+      .field("owned_by", std::string_view("switchyard"))
+      .end_object();
 }
 
 std::string models_body(const ServerShared& shared) {
@@ -46,16 +61,62 @@ std::string models_body(const ServerShared& shared) {
   JsonWriter w(out);
   w.begin_object().field("object", std::string_view("list")).key("data").begin_array();
   for (const std::string& model : shared.control.snapshot()->ready_models()) {
-    w.begin_object()
-        .field("id", std::string_view(model))
-        .field("object", std::string_view("model"))
-        .field("created", shared.started_unix_s)
-        .field("owned_by", std::string_view("switchyard"))
-        .end_object();
+    append_model(w, shared, model);
   }
   w.end_array().end_object();
   return out;
 }
+
+// Decodes %XX escapes of a path segment (model ids such as "org/name" arrive as "org%2Fname").
+// False on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex(in[i + 1]);
+    const int lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+// How long a connection closed after an error answer keeps reading (and discarding) what the
+// client still sends, so the answer is not destroyed by a TCP reset (see linger_close).
+constexpr auto kLingerFor = std::chrono::seconds(2);
+
+asio::awaitable<void> discard_input(tcp::socket& socket) {
+  std::array<char, 2048> sink;
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kToken);
+    if (ec) co_return;
+  }
+}
+
+// Closing a socket with unread input makes the kernel send RST, and a client still uploading an
+// over-limit body would then lose the 413 in its receive buffer. So: FIN first, then read and
+// drop the rest for a bounded time, then close (what nginx calls lingering close).
+asio::awaitable<void> linger_close(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  asio::steady_timer deadline(socket.get_executor());
+  deadline.expires_after(kLingerFor);
+  co_await (discard_input(socket) || deadline.async_wait(kToken));
+}
+
+const HeaderList kAllowGet{{"Allow", "GET, HEAD"}};
+const HeaderList kAllowPost{{"Allow", "POST"}};
 
 std::string ready_body(const ServerShared& shared, bool& ready) {
   const auto snap = shared.control.snapshot();
@@ -83,12 +144,35 @@ std::string ready_body(const ServerShared& shared, bool& ready) {
 }
 
 // Answers the small GET routes. Returns false when the connection must close.
-asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method) {
+asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method, std::string path) {
   ServerShared& shared = rc.worker.shared;
   if (method != http::verb::get && method != http::verb::head) {
     const Error e{ErrorCode::MethodNotAllowed, "This route only answers GET.", {}, 0};
     rc.worker.metrics.count_request(rc.route, 405);
-    co_return co_await write_error(rc.client, e, rc.correlation_id, rc.keep_alive) && rc.keep_alive;
+    co_return co_await write_error(rc.client, e, rc.correlation_id, rc.reply(), &kAllowGet) &&
+        rc.keep_alive;
+  }
+  if (rc.route == Route::Models && path.size() > kModelPrefix.size()) {
+    // GET /v1/models/{model}: the model's object while a ready pool serves it, else 404.
+    std::string model;
+    const bool decoded = percent_decode(std::string_view(path).substr(kModelPrefix.size()), model);
+    if (decoded && shared.control.snapshot()->model_ready(model)) {
+      std::string body;
+      JsonWriter w(body);
+      append_model(w, shared, model);
+      rc.worker.metrics.count_request(rc.route, 200);
+      co_return co_await write_response(rc.client, 200, "application/json", body, rc.correlation_id,
+                                        rc.reply()) &&
+          rc.keep_alive;
+    }
+    const Error e{ErrorCode::ModelNotFound,
+                  decoded ? fmt::format("The model '{}' is not served here right now; GET "
+                                        "/v1/models lists the models served.",
+                                        model)
+                          : std::string("The model id in the path is not validly percent-encoded."),
+                  "model", 0};
+    rc.worker.metrics.count_request(rc.route, 404);
+    co_return co_await write_error(rc.client, e, rc.correlation_id, rc.reply()) && rc.keep_alive;
   }
   int status = 200;
   std::string body;
@@ -114,8 +198,7 @@ asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method) {
       break;
   }
   rc.worker.metrics.count_request(rc.route, status);
-  co_return co_await write_response(rc.client, status, type, body, rc.correlation_id,
-                                    rc.keep_alive) &&
+  co_return co_await write_response(rc.client, status, type, body, rc.correlation_id, rc.reply()) &&
       rc.keep_alive;
 }
 
@@ -130,6 +213,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
                             limits.max_body_bytes + 4096);
   asio::steady_timer idle_timer(socket.get_executor());
   bool timed_out = false;  // outlives every idle-timer handler (see the post at the end)
+  bool linger = false;     // an error answer left request bytes unread: close gracefully
 
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -158,6 +242,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         worker.metrics.count_request(Route::Other, 431);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
+        linger = true;
       } else if (hec == http::error::body_limit) {
         // Beast refuses a Content-Length over the limit while reading the head.
         Error e{ErrorCode::PayloadTooLarge,
@@ -167,6 +252,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         worker.metrics.count_request(Route::Other, 413);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
+        linger = true;
       } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                  hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
                  !timed_out) {
@@ -174,6 +260,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         worker.metrics.count_request(Route::Other, 400);
         const std::string id = make_uuid_v4();
         (void)co_await write_error(socket, e, id, false);
+        linger = true;
       }
       break;
     }
@@ -182,6 +269,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     const std::string_view path = target.substr(0, target.find('?'));
     rc.route = route_of(path);
     rc.keep_alive = req.keep_alive();
+    rc.http10 = req.version() == 10;
+    rc.head_only = req.method() == http::verb::head;
     const std::string_view incoming_id = req["X-Correlation-Id"];
     rc.correlation_id =
         is_acceptable_correlation_id(incoming_id) ? std::string(incoming_id) : make_uuid_v4();
@@ -198,9 +287,10 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
               0};
       worker.metrics.count_request(rc.route, 413);
       (void)co_await write_error(socket, e, rc.correlation_id, false);
+      linger = true;
       break;
     }
-    if (req[http::field::expect] == "100-continue" && !parser.is_done()) {
+    if (beast::iequals(req[http::field::expect], "100-continue") && !parser.is_done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(kContinue), kToken);
       if (wec) break;
@@ -216,12 +306,14 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
                   0};
           worker.metrics.count_request(rc.route, 413);
           (void)co_await write_error(socket, e, rc.correlation_id, false);
+          linger = true;
         } else if (!timed_out && bec != asio::error::eof && bec != http::error::end_of_stream &&
                    bec != asio::error::connection_reset) {
           Error e{
               ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
           worker.metrics.count_request(rc.route, 400);
           (void)co_await write_error(socket, e, rc.correlation_id, false);
+          linger = true;
         }
         break;
       }
@@ -236,14 +328,22 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
         if (req.method() != http::verb::post) {
           worker.metrics.count_request(rc.route, 405);
           const Error e{ErrorCode::MethodNotAllowed, "Use POST for this route.", {}, 0};
-          keep = co_await write_error(socket, e, rc.correlation_id, rc.keep_alive) && rc.keep_alive;
+          keep = co_await write_error(socket, e, rc.correlation_id, rc.reply(), &kAllowPost) &&
+                 rc.keep_alive;
           break;
         }
-        keep = co_await handle_completion(rc,
-                                          rc.route == Route::ChatCompletions
-                                              ? api::CompletionKind::Chat
-                                              : api::CompletionKind::Text,
-                                          req.body());
+        {
+          // The head's fields are copied into rc; free them (and any body slack) before a stream
+          // that may last minutes.
+          std::string body = std::move(req.body());
+          (void)parser.release();
+          if (buffer.size() == 0) buffer.shrink_to_fit();
+          keep = co_await handle_completion(rc,
+                                            rc.route == Route::ChatCompletions
+                                                ? api::CompletionKind::Chat
+                                                : api::CompletionKind::Text,
+                                            body);
+        }
         break;
       case Route::Other: {
         worker.metrics.count_request(rc.route, 404);
@@ -251,11 +351,11 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
                 fmt::format("No route for {} {}.", std::string_view(req.method_string()), path),
                 {},
                 0};
-        keep = co_await write_error(socket, e, rc.correlation_id, rc.keep_alive) && rc.keep_alive;
+        keep = co_await write_error(socket, e, rc.correlation_id, rc.reply()) && rc.keep_alive;
         break;
       }
       default:
-        keep = co_await serve_simple(rc, req.method());
+        keep = co_await serve_simple(rc, req.method(), std::string(path));
         break;
     }
     if (!keep || !socket.is_open()) break;
@@ -265,6 +365,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
   idle_timer.cancel();
   // A timer handler that was already queued must run before the locals it uses go away.
   co_await asio::post(socket.get_executor(), asio::use_awaitable);
+  if (linger && socket.is_open()) co_await linger_close(socket);
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);

@@ -166,6 +166,7 @@ void ControlPlane::schedule_poll() {
       pending_.erase(it);
     }
     dispatch_all(scheduler_->poll(now));
+    reject_unready();  // also catches a ticket that raced a readiness change on its way here
     refresh_gauges();
     schedule_poll();
   });
@@ -182,7 +183,21 @@ void ControlPlane::on_probe_result(std::uint32_t endpoint, bool ok) {
                         {"ready", ready}});
   publish_snapshot();
   dispatch_all(scheduler_->update_registry(snapshot(), Clock::now()));
+  reject_unready();
   refresh_gauges();
+}
+
+void ControlPlane::reject_unready() {
+  for (std::uint64_t id : scheduler_->evict_unready()) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    reject(it->second.waiter,
+           Error{ErrorCode::PoolUnavailable,
+                 "Every engine that serves the model became unavailable while the request waited.",
+                 {},
+                 1000});
+    pending_.erase(it);
+  }
 }
 
 void ControlPlane::submit(placement::Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter) {

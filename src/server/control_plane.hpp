@@ -61,6 +61,8 @@ class ControlPlane {
   void grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t endpoint);
   void reject(std::shared_ptr<AdmissionWaiter> waiter, Error error);
   void refresh_gauges();
+  // Answers 503 to queued requests whose model no ready pool serves any more.
+  void reject_unready();
   void on_probe_result(std::uint32_t endpoint, bool ok);
   void schedule_poll();
 

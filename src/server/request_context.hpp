@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "server/response_writer.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/worker.hpp"
 
@@ -25,6 +26,12 @@ struct RequestContext {
   std::string deadline;
   std::string timeout_ms;
   std::string session_id;
+  bool http10 = false;     // the client spoke HTTP/1.0
+  bool head_only = false;  // a HEAD request
+
+  [[nodiscard]] ReplyMode reply() const noexcept { return {keep_alive, http10, head_only}; }
+  // Streamed bodies are chunked unless the client spoke HTTP/1.0 (then the close ends them).
+  [[nodiscard]] bool chunked() const noexcept { return !http10; }
 };
 
 }  // namespace sy::server

@@ -51,7 +51,7 @@ std::string_view reason_phrase(int status) noexcept {
 
 asio::awaitable<bool> write_response(asio::ip::tcp::socket& socket, int status,
                                      std::string_view content_type, std::string_view body,
-                                     std::string_view correlation_id, bool keep_alive,
+                                     std::string_view correlation_id, ReplyMode mode,
                                      const HeaderList* extra) {
   std::string head;
   head.reserve(256);
@@ -62,32 +62,40 @@ asio::awaitable<bool> write_response(asio::ip::tcp::socket& socket, int status,
     fmt::format_to(std::back_inserter(head), "X-Correlation-Id: {}\r\n", correlation_id);
   if (extra)
     for (const auto& [k, v] : *extra) fmt::format_to(std::back_inserter(head), "{}: {}\r\n", k, v);
-  if (!keep_alive) head += "Connection: close\r\n";
+  if (!mode.keep_alive) {
+    head += "Connection: close\r\n";
+  } else if (mode.http10) {
+    head += "Connection: keep-alive\r\n";
+  }
   head += "\r\n";
-  const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
+  const std::array<asio::const_buffer, 2> bufs{
+      asio::buffer(head), asio::buffer(body.data(), mode.head_only ? 0 : body.size())};
   auto [ec, n] = co_await asio::async_write(socket, bufs, asio::as_tuple(asio::use_awaitable));
   co_return !ec;
 }
 
 asio::awaitable<bool> write_error(asio::ip::tcp::socket& socket, const Error& error,
-                                  std::string_view correlation_id, bool keep_alive) {
+                                  std::string_view correlation_id, ReplyMode mode,
+                                  const HeaderList* more) {
   const std::string body = api::error_body(error);
   HeaderList extra;
+  if (more) extra = *more;
   const int status = error.info().http_status;
   if (error.retry_after_ms > 0 && (status == 429 || status == 503)) {
     extra.emplace_back("Retry-After", fmt::format("{}", (error.retry_after_ms + 999) / 1000));
     extra.emplace_back("X-Backoff-Ms", fmt::format("{}", error.retry_after_ms));
   }
-  co_return co_await write_response(socket, status, "application/json", body, correlation_id,
-                                    keep_alive, &extra);
+  co_return co_await write_response(socket, status, "application/json", body, correlation_id, mode,
+                                    &extra);
 }
 
 asio::awaitable<bool> write_sse_head(asio::ip::tcp::socket& socket, std::string_view correlation_id,
-                                     bool keep_alive) {
+                                     ReplyMode mode) {
   std::string head = fmt::format(
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-      "X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\nX-Correlation-Id: {}\r\n{}\r\n",
-      correlation_id, keep_alive ? "" : "Connection: close\r\n");
+      "X-Accel-Buffering: no\r\n{}X-Correlation-Id: {}\r\n{}\r\n",
+      mode.http10 ? "" : "Transfer-Encoding: chunked\r\n", correlation_id,
+      mode.keep_alive && !mode.http10 ? "" : "Connection: close\r\n");
   auto [ec, n] =
       co_await asio::async_write(socket, asio::buffer(head), asio::as_tuple(asio::use_awaitable));
   co_return !ec;
@@ -111,8 +119,14 @@ std::size_t format_chunk_size(std::array<char, 20>& out, std::size_t size) {
 }
 }  // namespace
 
-asio::awaitable<bool> write_chunk(asio::ip::tcp::socket& socket, std::string_view payload) {
+asio::awaitable<bool> write_chunk(asio::ip::tcp::socket& socket, std::string_view payload,
+                                  bool chunked) {
   if (payload.empty()) co_return true;
+  if (!chunked) {
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(payload),
+                                              asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
+  }
   std::array<char, 20> size_line;
   const std::size_t len = format_chunk_size(size_line, payload.size());
   const std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line.data(), len),
@@ -121,7 +135,9 @@ asio::awaitable<bool> write_chunk(asio::ip::tcp::socket& socket, std::string_vie
   co_return !ec;
 }
 
-asio::awaitable<bool> write_last_chunk(asio::ip::tcp::socket& socket, std::string_view payload) {
+asio::awaitable<bool> write_last_chunk(asio::ip::tcp::socket& socket, std::string_view payload,
+                                       bool chunked) {
+  if (!chunked) co_return co_await write_chunk(socket, payload, false);
   std::array<char, 20> size_line;
   std::size_t len = 0;
   if (!payload.empty()) len = format_chunk_size(size_line, payload.size());

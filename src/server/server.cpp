@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,8 +41,24 @@ asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor,
       continue;
     }
     if (worker.metrics.open_connections.value() >= static_cast<std::int64_t>(max_connections)) {
+      // Over the per-worker bound: refuse rather than exhaust descriptors, with a best-effort
+      // 503 (one non-blocking write; nothing is kept for this connection).
+      static constexpr std::string_view kBusyHead =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+          "Retry-After: 1\r\nX-Backoff-Ms: 1000\r\nConnection: close\r\nContent-Length: "
+          "184\r\n\r\n";
+      static constexpr std::string_view kBusyBody =
+          R"({"error":{"message":"The server has too many open connections; retry shortly.",)"
+          R"("type":"server_error","param":null,"code":"too_many_connections",)"
+          R"("retriable":true,"retry_after_ms":1000}})";
+      static_assert(kBusyBody.size() == 184, "Content-Length above must match the body");
+      const std::array<asio::const_buffer, 2> busy{asio::buffer(kBusyHead),
+                                                   asio::buffer(kBusyBody)};
       boost::system::error_code ignored;
-      socket.close(ignored);  // over the per-worker bound: refuse rather than exhaust descriptors
+      socket.non_blocking(true, ignored);
+      socket.write_some(busy, ignored);
+      socket.close(ignored);
+      worker.metrics.count_request(Route::Other, 503);
       continue;
     }
     asio::co_spawn(
@@ -99,6 +116,14 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
   std::vector<tcp::acceptor> acceptors;
   tcp::endpoint ep(address, config.listen_port);
   try {
+    if (ep.port() != 0) {
+      // Every worker's acceptor sets SO_REUSEPORT, which would let a second instance share the
+      // port silently; a plain bind first makes "address already in use" an error again.
+      tcp::acceptor probe(control_io);
+      probe.open(ep.protocol());
+      probe.set_option(tcp::acceptor::reuse_address(true));
+      probe.bind(ep);
+    }
     for (std::uint32_t i = 0; i < threads; ++i) {
       acceptors.push_back(open_acceptor(workers[i]->io, ep));
       if (i == 0) ep = acceptors[0].local_endpoint();  // port 0: the others share the chosen port

@@ -154,6 +154,15 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   auto ex = rc.client.get_executor();
   ExchangeResult result;
 
+  // The request reached the engine, which then went quiet: another endpoint would redo the same
+  // (possibly long) generation, so the client gets a timeout instead of a retry.
+  auto give_up = [&]() {
+    metrics.count_upstream_error(UpstreamErrorKind::Timeout);
+    result.outcome = ExchangeOutcome::GaveUp;
+    result.engine_healthy = false;
+    result.error = engine_failure(UpstreamErrorKind::Timeout, in.endpoint.url);
+    return result;
+  };
   auto fail_retryable = [&](UpstreamErrorKind kind) {
     metrics.count_upstream_error(kind);
     result.outcome = ExchangeOutcome::RetryableFailure;
@@ -212,8 +221,12 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
                            0};
       co_return result;
     }
-    if (timer->fired() == TimerReason::Activity)
-      co_return fail_retryable(UpstreamErrorKind::Timeout);
+    if (timer->fired() == TimerReason::Activity) {
+      // Nothing came back within first_byte_timeout_ms. If the request never got out, another
+      // endpoint may do better; once it was sent, the engine may be generating: don't repeat it.
+      if (wec) co_return fail_retryable(UpstreamErrorKind::Timeout);
+      co_return give_up();
+    }
     if (conn.reused && fresh_tries == 0) {
       boost::system::error_code ignored;
       conn.socket.close(ignored);
@@ -292,8 +305,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
                              0};
         co_return result;
       }
-      co_return fail_retryable(timer->fired() == TimerReason::Activity ? UpstreamErrorKind::Timeout
-                                                                       : UpstreamErrorKind::Reset);
+      if (timer->fired() == TimerReason::Activity) co_return give_up();
+      co_return fail_retryable(UpstreamErrorKind::Reset);
     }
     finish_upstream(true);
     std::string client_body;
@@ -319,22 +332,30 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       std::string out;
       sse::append_data_event(out, client_body);
       sse::append_done(out);
-      result.keep_alive = co_await write_last_chunk(rc.client, out) && rc.keep_alive;
+      result.keep_alive = co_await write_last_chunk(rc.client, out, rc.chunked()) && rc.keep_alive;
     } else {
       const std::string_view ctype = parser->get()[http::field::content_type];
       result.keep_alive = co_await write_response(rc.client, static_cast<int>(status),
                                                   ctype.empty() ? "application/json" : ctype,
-                                                  client_body, rc.correlation_id, rc.keep_alive) &&
+                                                  client_body, rc.correlation_id, rc.reply()) &&
                           rc.keep_alive;
     }
     metrics.count_request(rc.route, in.headers_sent ? 200 : static_cast<int>(status));
+    telemetry::log_event(
+        LogLevel::Info, "completed", rc.correlation_id,
+        status == 200 ? "The engine's whole answer was relayed to the client."
+                      : "The engine refused the request; its answer was relayed to the client.",
+        {{"endpoint", std::string_view(in.endpoint.url)},
+         {"status", static_cast<std::uint64_t>(status)},
+         {"tokens_out", translator->tokens_out()},
+         {"duration_ms", std::chrono::duration_cast<Millis>(Clock::now() - rc.arrived).count()}});
     result.outcome = ExchangeOutcome::Completed;
     co_return result;
   }
 
   // ---- Streaming relay (the hot path) ----
   if (!in.headers_sent) {
-    if (!co_await write_sse_head(rc.client, rc.correlation_id, rc.keep_alive)) {
+    if (!co_await write_sse_head(rc.client, rc.correlation_id, rc.reply())) {
       in.watch.mark_gone();
     }
     in.headers_sent = true;
@@ -369,7 +390,9 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   }
   bool body_done = false;
   bool framing_error = false;
+  std::uint64_t events_seen = 0;  // SSE events (not comments): what resets the stall timer
   auto on_event = [&](const sse::Event& ev) {
+    ++events_seen;
     if (done || engine_error) return;
     switch (translator->on_event(ev, out)) {
       case engines::EventResult::Done:
@@ -405,11 +428,13 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     const std::size_t got = ubuf.size();
     const TimePoint now = Clock::now();
     if (got > 0) {
-      timer->bump(now + Millis(limits.stall_timeout_ms));
       const std::uint64_t before = translator->content_events();
+      const std::uint64_t events_before = events_seen;
       std::string_view bytes(static_cast<const char*>(ubuf.data().data()), got);
       const auto framing = framer.feed(bytes, on_payload);
       ubuf.consume(got);
+      // Only events count as progress: an engine that sends nothing but comments is stalled.
+      if (events_seen != events_before) timer->bump(now + Millis(limits.stall_timeout_ms));
       if (framing == sy::http::BodyFramer::Status::Done) body_done = true;
       if (framing == sy::http::BodyFramer::Status::Error) framing_error = true;
       const std::uint64_t new_tokens = translator->content_events() - before;
@@ -435,7 +460,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     }
     if (done) break;
     if (!out.empty()) {
-      if (!co_await write_chunk(rc.client, out)) {
+      if (!co_await write_chunk(rc.client, out, rc.chunked())) {
         metrics.tokens_after_client_left.inc(batch_tokens);
         in.watch.mark_gone();
         break;
@@ -467,7 +492,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   }
 
   if (done && !stream_failed) {
-    const bool wrote = co_await write_last_chunk(rc.client, out);
+    const bool wrote = co_await write_last_chunk(rc.client, out, rc.chunked());
     // Read the engine's closing chunk so the connection can be reused.
     while (!body_done && !read_ec) {
       if (ubuf.size() == 0) {
@@ -518,7 +543,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     append_stream_error(out, error);
   }
   (void)read_ec;
-  const bool wrote = co_await write_last_chunk(rc.client, out);
+  const bool wrote = co_await write_last_chunk(rc.client, out, rc.chunked());
   telemetry::log_event(LogLevel::Warn, "stream_error", rc.correlation_id,
                        "The stream ended early; the client got an error event and [DONE].",
                        {{"endpoint", std::string_view(in.endpoint.url)},

@@ -104,5 +104,20 @@ TEST(ParseEndpointUrl, RejectsHttpsAndMalformedUrls) {
   }
 }
 
+TEST(ParseListenAddress, AcceptsIpAddressesAndLocalhostOnly) {
+  EXPECT_EQ(parse_listen_address("0.0.0.0:8080")->first, "0.0.0.0");
+  EXPECT_EQ(parse_listen_address("[::]:80")->first, "::");
+  const auto local = parse_listen_address("localhost:9000");
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(local->first, "127.0.0.1");
+  EXPECT_EQ(local->second, 9000);
+
+  const auto name = parse_listen_address("gateway.internal:8080");
+  ASSERT_FALSE(name.has_value());
+  EXPECT_NE(name.error().message.find("'gateway.internal' is not an IP address"), std::string::npos)
+      << name.error().message;
+  EXPECT_FALSE(parse_listen_address("127.0.0.1").has_value());  // the port is still required
+}
+
 }  // namespace
 }  // namespace sy::config

@@ -123,10 +123,33 @@ TEST(UpstreamRequest, CopiesSharedSamplingFieldsForLlamaCpp) {
   EXPECT_FALSE(flag);
   ASSERT_FALSE(b.root["cache_prompt"].get_bool().get(flag));
   EXPECT_TRUE(flag);
-  // OpenAI-only fields are not sent to llama.cpp's native endpoint.
-  for (const char* absent : {"model", "max_tokens", "n", "logprobs", "echo", "user"}) {
+  // What Switchyard translates or answers itself does not reach the engine...
+  for (const char* absent : {"model", "max_tokens"}) {
     EXPECT_EQ(b.root[absent].error(), simdjson::NO_SUCH_FIELD) << absent;
   }
+  // ...every other member passes through untouched (llama.cpp ignores what it does not know).
+  ASSERT_FALSE(b.root["n"].get_int64().get(n));
+  EXPECT_EQ(n, 3);
+  ASSERT_FALSE(b.root["logprobs"].get_int64().get(n));
+  EXPECT_EQ(n, 2);
+  std::string_view user;
+  ASSERT_FALSE(b.root["user"].get_string().get(user));
+  EXPECT_EQ(user, "u");
+}
+
+TEST(UpstreamRequest, PassesUnknownFieldsAndTheClientsOwnNPredictToLlamaCpp) {
+  const auto req =
+      text(R"({"model":"m","prompt":"hi","n_predict":5,"cache_prompt":false,"samplers":["top_k"],)"
+           R"("stream_options":{"include_usage":true},"x_custom":{"a":[1,null]}})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_NE(up->body.find(R"("samplers":["top_k"])"), std::string::npos) << up->body;
+  EXPECT_NE(up->body.find(R"("x_custom":{"a":[1,null]})"), std::string::npos) << up->body;
+  EXPECT_NE(up->body.find(R"("n_predict":5)"), std::string::npos) << up->body;
+  EXPECT_NE(up->body.find(R"("cache_prompt":false)"), std::string::npos) << up->body;
+  EXPECT_EQ(up->body.find("n_predict", up->body.find("n_predict") + 1), std::string::npos)
+      << "n_predict written twice: " << up->body;
+  EXPECT_EQ(up->body.find("stream_options"), std::string::npos) << up->body;
 }
 
 TEST(UpstreamRequest, SendsNPredictMinusOneWithoutMaxTokens) {

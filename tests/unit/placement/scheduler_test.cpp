@@ -239,6 +239,28 @@ TEST(Scheduler, QueuesWhenNothingIsReadyAndDispatchesWhenAnEndpointTurnsReady) {
   EXPECT_EQ(s.in_flight(0), 1u);  // kept across snapshots
 }
 
+TEST(Scheduler, EvictsQueuedTicketsOfModelsThatNoReadyPoolServes) {
+  // m1's endpoints are busy, m2's endpoint is not ready: both queue.
+  Scheduler s(config(), two_pools({2}));
+  expect_dispatched(s.submit(ticket(1, "m1"), t0), 0);
+  expect_dispatched(s.submit(ticket(2, "m1"), t0), 1);
+  expect_queued(s.submit(ticket(3, "m1"), t0), 0);
+  expect_queued(s.submit(ticket(4, "m2", B), t0), 0);
+  expect_queued(s.submit(ticket(5, "m2", I), t0), 0);
+
+  // Busy is not unready: only m2's tickets go, in dispatch order (interactive first).
+  EXPECT_EQ(s.evict_unready(), (std::vector<std::uint64_t>{5, 4}));
+  EXPECT_EQ(s.queue_depth("m2", I), 0u);
+  EXPECT_EQ(s.queue_depth("m1", I), 1u);
+  EXPECT_FALSE(s.cancel(4));
+
+  // m1 loses both endpoints: its queued ticket goes too; in-flight work is not touched.
+  EXPECT_TRUE(s.update_registry(two_pools({0, 1, 2}), t0).empty());
+  EXPECT_EQ(s.evict_unready(), (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(s.in_flight(0), 1u);
+  EXPECT_TRUE(s.evict_unready().empty());
+}
+
 TEST(Scheduler, HonoursExcludedEndpoints) {
   Scheduler s(config(), two_pools());
   expect_dispatched(s.submit(with_excluded(ticket(1), {0}), t0), 1);
