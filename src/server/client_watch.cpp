@@ -23,19 +23,19 @@ void ClientWatch::start() { arm(); }
 void ClientWatch::arm() {
   if (stopping_ || gone_ || buffer_.size() >= kMaxPipelinedBytes) return;
   reading_ = true;
-  client_.async_read_some(buffer_.prepare(1024),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  // Wait for readability rather than reading: a watched request holds no buffer while it waits.
+  client_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
-void ClientWatch::on_read(boost::system::error_code ec, std::size_t n) {
+void ClientWatch::on_readable(boost::system::error_code ec) {
   reading_ = false;
-  if (n > 0) buffer_.commit(n);
   if (stopping_) {
     exited_signal_.cancel();
     return;
   }
+  if (!ec) ec = drain_readable();
   if (ec) {
     mark_gone();
     exited_signal_.cancel();
@@ -43,6 +43,22 @@ void ClientWatch::on_read(boost::system::error_code ec, std::size_t n) {
   }
   arm();
   if (!reading_) exited_signal_.cancel();
+}
+
+boost::system::error_code ClientWatch::drain_readable() {
+  // Readable means bytes (a pipelined next request: kept for the connection, bounded), EOF or an
+  // error. Read without blocking until the socket has nothing more.
+  boost::system::error_code mode_ec;
+  client_.non_blocking(true, mode_ec);
+  if (mode_ec) return mode_ec;
+  while (buffer_.size() < kMaxPipelinedBytes) {
+    boost::system::error_code ec;
+    const std::size_t n = client_.read_some(buffer_.prepare(1024), ec);
+    buffer_.commit(n);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return {};
+    if (ec) return ec;
+  }
+  return {};
 }
 
 void ClientWatch::mark_gone() {

@@ -1,10 +1,11 @@
 #pragma once
 // ClientWatch: notices at once when a client goes away while its request is queued or streaming.
 //
-// A read stays pending on the client socket for the life of the request. When it completes with
-// EOF or an error, the watch marks the client gone, wakes whoever waits (an AdmissionWaiter) and
-// closes the engine connection, so the engine stops generating immediately (no polling). Bytes
-// that do arrive (a pipelined next request) are kept in the connection's buffer.
+// A readability wait stays pending on the client socket for the life of the request (no buffer is
+// held). When the socket turns readable with EOF or an error, the watch marks the client gone,
+// wakes whoever waits (an AdmissionWaiter) and closes the engine connection, so the engine stops
+// generating immediately (no polling). Bytes that do arrive (a pipelined next request) are kept in
+// the connection's buffer.
 //
 // Thread: the request's I/O thread only. Owned by the request's coroutine through a shared_ptr
 // that the pending read's handler also holds; stop() + co_await stopped() must run before the
@@ -43,7 +44,9 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
 
  private:
   void arm();
-  void on_read(boost::system::error_code ec, std::size_t n);
+  void on_readable(boost::system::error_code ec);
+  // Reads what is readable now into buffer_; an error (EOF included) means the client is gone.
+  boost::system::error_code drain_readable();
 
   boost::asio::ip::tcp::socket& client_;
   boost::beast::flat_buffer& buffer_;

@@ -13,6 +13,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <memory>
+#include <span>
+#include <utility>
 
 #include "api/error_body.hpp"
 #include "engines/stream_translator.hpp"
@@ -134,6 +136,25 @@ Error engine_failure(UpstreamErrorKind kind, std::string_view url) {
                    "The engine closed the connection before finishing its answer.",
                    {},
                    0};
+  }
+}
+
+// Reads what the engine has sent into `buffer`, which every stream of this worker shares: the
+// stream holds no read buffer of its own while it waits, so an open stream costs kilobytes less.
+// It tries a non-blocking read first (bytes may already be queued: edge-triggered readiness
+// would not announce them again), and only when there are none waits for readability.
+// The bytes returned are valid until the caller's next co_await. Errors: as read_some (eof, a
+// reset, operation_aborted when the socket is closed by the watch or the timer).
+asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read_shared(
+    tcp::socket& socket, std::span<char> buffer) {
+  for (;;) {
+    boost::system::error_code ec;
+    const std::size_t n = socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      co_return std::pair{ec, std::string_view(buffer.data(), n)};
+    }
+    auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, kToken);
+    if (wec) co_return std::pair{wec, std::string_view()};
   }
 }
 
@@ -369,7 +390,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
 
   sse::Parser sse_parser(limits.max_body_bytes > (1u << 20) ? (1u << 20) : 256 * 1024);
   std::string out;
-  out.reserve(2048);
+  out.reserve(512);  // grows to the largest batch of events once, then stays
   bool done = false;
   bool engine_error = false;
   bool stream_failed = false;
@@ -378,8 +399,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   std::uint64_t tokens_seen = 0;
   std::uint64_t batch_tokens = 0;  // tokens in the read now being written
   boost::system::error_code read_ec;
-  // The engine's body is framed by hand (chunked, length or close) straight out of `ubuf`: one
-  // buffer per stream, no copy, and everything one read brings goes out in one client write.
+  // The engine's body is framed by hand (chunked, length or close) straight out of the read
+  // buffer, with no copy, and everything one read brings goes out in one client write.
   sy::http::BodyFramer framer;
   if (parser->chunked()) {
     framer.start_chunked();
@@ -419,20 +440,36 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     }
   };
 
+  // Bytes of the body that arrived with the response head are relayed first; after that `ubuf`
+  // is freed and every read lands in the worker's shared relay buffer (see read_shared).
+  {
+    boost::system::error_code ignored;  // an error here shows up as the first read's error
+    conn.socket.non_blocking(true, ignored);
+  }
+  bool leftovers = ubuf.size() > 0;
+  if (!leftovers) ubuf.shrink_to_fit();
+  std::span<char> shared_buffer = worker.relay_buffer();
   for (;;) {
-    if (ubuf.size() == 0 && !read_ec) {
-      auto [ec, n] = co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
-      ubuf.commit(n);
+    std::string_view bytes;
+    if (leftovers) {
+      bytes = std::string_view(static_cast<const char*>(ubuf.data().data()), ubuf.size());
+    } else if (!read_ec) {
+      auto [ec, got] = co_await read_shared(conn.socket, shared_buffer);
+      bytes = got;
       read_ec = ec;
     }
-    const std::size_t got = ubuf.size();
+    // From here to the next co_await nothing yields, so no other stream touches shared_buffer.
+    const std::size_t got = bytes.size();
     const TimePoint now = Clock::now();
     if (got > 0) {
       const std::uint64_t before = translator->content_events();
       const std::uint64_t events_before = events_seen;
-      std::string_view bytes(static_cast<const char*>(ubuf.data().data()), got);
       const auto framing = framer.feed(bytes, on_payload);
-      ubuf.consume(got);
+      if (leftovers) {
+        ubuf.consume(got);
+        ubuf.shrink_to_fit();
+        leftovers = false;
+      }
       // Only events count as progress: an engine that sends nothing but comments is stalled.
       if (events_seen != events_before) timer->bump(now + Millis(limits.stall_timeout_ms));
       if (framing == sy::http::BodyFramer::Status::Done) body_done = true;
@@ -495,15 +532,9 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     const bool wrote = co_await write_last_chunk(rc.client, out, rc.chunked());
     // Read the engine's closing chunk so the connection can be reused.
     while (!body_done && !read_ec) {
-      if (ubuf.size() == 0) {
-        auto [ec, n] =
-            co_await conn.socket.async_read_some(ubuf.prepare(kUpstreamReadBytes), kToken);
-        ubuf.commit(n);
-        read_ec = ec;
-      }
-      std::string_view bytes(static_cast<const char*>(ubuf.data().data()), ubuf.size());
+      auto [ec, bytes] = co_await read_shared(conn.socket, shared_buffer);
+      read_ec = ec;
       const auto framing = framer.feed(bytes, [](std::string_view) {});
-      ubuf.consume(ubuf.size());
       if (framing != sy::http::BodyFramer::Status::NeedMore)
         body_done = framing == sy::http::BodyFramer::Status::Done;
       if (framing == sy::http::BodyFramer::Status::Error) break;

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "config/config.hpp"
@@ -31,10 +32,22 @@ struct Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // The one buffer every relayed stream on this thread reads engine bytes into. A stream
+  // processes what it read before it next suspends, so sharing is safe on one thread, and an idle
+  // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream,
+  // while the stream's own output buffer (sized by what one read brings) stays modest.
+  [[nodiscard]] std::span<char> relay_buffer() noexcept {
+    return {relay_buffer_.get(), kRelayBufferBytes};
+  }
+
   ServerShared& shared;
   boost::asio::io_context io;
   WorkerMetrics metrics;
   UpstreamPool upstreams;
+
+ private:
+  static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
+  std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
 };
 
 }  // namespace sy::server
