@@ -27,6 +27,7 @@ SubmitOutcome rejected(ErrorCode code, std::string message, std::string param = 
 Scheduler::Scheduler(SchedulerConfig config, std::shared_ptr<const RegistrySnapshot> snapshot)
     : config_(config), affinity_(config.session_max_entries) {
   adopt(std::move(snapshot));
+  board_ = std::make_shared<SlotBoard>(snapshot_->endpoints.size(), models_);
 }
 
 void Scheduler::adopt(std::shared_ptr<const RegistrySnapshot> snapshot) {
@@ -35,7 +36,6 @@ void Scheduler::adopt(std::shared_ptr<const RegistrySnapshot> snapshot) {
   // Per-endpoint state only grows: an endpoint index that disappears may still have requests
   // running, and their release() must find the counters.
   const std::size_t endpoints = snapshot_->endpoints.size();
-  if (endpoints > in_flight_.size()) in_flight_.resize(endpoints, 0);
   if (endpoints > breakers_.size()) {
     while (breakers_.size() < endpoints) {
       breakers_.emplace_back(config_.breaker_failure_threshold, config_.breaker_open_for);
@@ -72,11 +72,32 @@ Scheduler::ModelState& Scheduler::model_state(std::string_view model) {
   return it->second;
 }
 
-std::optional<std::uint32_t> Scheduler::find_endpoint(const Ticket& ticket, TimePoint now) {
+std::optional<std::uint32_t> Scheduler::place_and_claim(const Ticket& ticket, TimePoint now,
+                                                        PlacementFailure* failure) {
   std::optional<std::uint32_t> preferred;
   if (!ticket.session_id.empty()) preferred = affinity_.lookup(ticket.session_id, now);
   const PlacementRequest request{ticket.model, ticket.needed_ctx, preferred, ticket.excluded};
-  return place(*snapshot_, in_flight_, breaker_flags(), request).endpoint;
+  // An I/O thread may take the chosen slot between the look and the claim; look again then.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    board_->load_all(loads_);
+    const PlacementResult placed = place(*snapshot_, loads_, breaker_flags(), request);
+    if (!placed.endpoint) {
+      if (failure) *failure = placed.failure;
+      return std::nullopt;
+    }
+    const std::uint32_t e = *placed.endpoint;
+    if (board_->try_claim(e, snapshot_->pools[snapshot_->endpoints[e].pool_index].slots)) return e;
+  }
+  if (failure) *failure = PlacementFailure::AllBusy;
+  return std::nullopt;
+}
+
+void Scheduler::publish_queued() {
+  for (const std::string& model : board_->models()) {
+    auto it = queues_.find(model);
+    const std::size_t depth = it == queues_.end() ? 0 : it->second.queue.size();
+    board_->set_queued(model, static_cast<std::uint32_t>(depth));
+  }
 }
 
 std::optional<std::uint32_t> Scheduler::largest_free_ctx(std::string_view model) const {
@@ -90,7 +111,7 @@ std::optional<std::uint32_t> Scheduler::largest_free_ctx(std::string_view model)
     for (const std::uint32_t e : pool.endpoint_indices) {
       if (e >= snapshot_->endpoints.size() || !snapshot_->endpoints[e].ready) continue;
       if (e < allows.size() && !allows[e]) continue;
-      if (in_flight_[e] >= pool.slots) continue;
+      if (board_->in_flight(e) >= pool.slots) continue;
       largest = pool.ctx_max;
       break;
     }
@@ -123,12 +144,12 @@ bool Scheduler::every_candidate_excluded(const Ticket& ticket) const {
 
 void Scheduler::commit(const Ticket& ticket, std::uint32_t endpoint, TimePoint now) {
   // place() only returns endpoints of the snapshot, and per-endpoint state covers all of them.
-  assert(endpoint < in_flight_.size() && endpoint < breakers_.size());
+  // The slot itself was claimed on the board by place_and_claim().
+  assert(endpoint < breakers_.size());
   const bool granted = breakers_[endpoint].allow_request(now);  // claims a HalfOpen trial
   assert(granted);  // place() saw permits(now) for this endpoint
   (void)granted;
   breaker_allows_[endpoint] = breakers_[endpoint].permits(now);
-  ++in_flight_[endpoint];
   if (!ticket.session_id.empty()) {
     affinity_.bind(ticket.session_id, endpoint, now + config_.session_ttl);
   }
@@ -137,11 +158,15 @@ void Scheduler::commit(const Ticket& ticket, std::uint32_t endpoint, TimePoint n
 
 SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
   refresh_breaker_flags(now);
-  std::optional<std::uint32_t> preferred;
-  if (!ticket.session_id.empty()) preferred = affinity_.lookup(ticket.session_id, now);
-  const PlacementResult placed =
-      place(*snapshot_, in_flight_, breaker_flags(),
-            PlacementRequest{ticket.model, ticket.needed_ctx, preferred, ticket.excluded});
+  // Validate before claiming anything: a refused ticket must not hold a slot.
+  PlacementResult placed;
+  {
+    std::optional<std::uint32_t> preferred;
+    if (!ticket.session_id.empty()) preferred = affinity_.lookup(ticket.session_id, now);
+    board_->load_all(loads_);
+    placed = place(*snapshot_, loads_, breaker_flags(),
+                   PlacementRequest{ticket.model, ticket.needed_ctx, preferred, ticket.excluded});
+  }
 
   if (!placed.endpoint && placed.failure == PlacementFailure::NoPoolForModel) {
     return rejected(ErrorCode::ModelNotFound, "No pool serves the model '" + ticket.model + "'.",
@@ -164,6 +189,9 @@ SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
                     "Request id " + std::to_string(ticket.id) + " is already queued.");
   }
 
+  if (placed.endpoint) {
+    placed.endpoint = place_and_claim(ticket, now, &placed.failure);
+  }
   if (placed.endpoint) {
     commit(ticket, *placed.endpoint, now);
     SubmitOutcome outcome;
@@ -203,11 +231,12 @@ SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
   }
   state.needed_ctx[static_cast<std::size_t>(ticket.priority)].insert(ticket.needed_ctx);
   waiting_.emplace(ticket.id, std::move(ticket));
+  publish_queued();
   return outcome;
 }
 
 std::vector<Dispatch> Scheduler::release(std::uint32_t endpoint, bool ok, TimePoint now) {
-  if (endpoint < in_flight_.size() && in_flight_[endpoint] > 0) --in_flight_[endpoint];
+  board_->release(endpoint);
   if (endpoint < breakers_.size()) {
     if (ok) {
       breakers_[endpoint].on_success(now);
@@ -230,6 +259,7 @@ bool Scheduler::cancel(std::uint64_t id) {
   model->second.queue.remove(id);
   forget_queued(model->second, id);
   drop_if_orphaned(model);
+  publish_queued();
   return true;
 }
 
@@ -257,6 +287,7 @@ std::vector<std::uint64_t> Scheduler::expire(TimePoint now) {
     drop_if_orphaned(it++);
   }
   affinity_.purge_expired(now);
+  if (!expired.empty()) publish_queued();
   return expired;
 }
 
@@ -272,6 +303,7 @@ std::vector<std::uint64_t> Scheduler::evict_unready() {
     }
     drop_if_orphaned(it++);
   }
+  if (!evicted.empty()) publish_queued();
   return evicted;
 }
 
@@ -301,6 +333,10 @@ std::vector<Dispatch> Scheduler::dispatch_queued(TimePoint now) {
               order.end());
   ++round_robin_;
 
+  struct Publish {  // however the loop below ends, the board learns the new queue lengths
+    Scheduler& self;
+    ~Publish() { self.publish_queued(); }
+  } publish{*this};
   for (const Priority priority : {Priority::Interactive, Priority::Batch}) {
     bool progress = true;
     while (progress) {
@@ -329,7 +365,7 @@ std::optional<Dispatch> Scheduler::dispatch_one(std::string_view model, ModelSta
     if (queued.deadline <= now || queued.needed_ctx > *free_ctx) return false;
     auto ticket = waiting_.find(queued.id);
     assert(ticket != waiting_.end());  // waiting_ and the queues hold the same ids
-    chosen = find_endpoint(ticket->second, now);
+    chosen = place_and_claim(ticket->second, now);
     return chosen.has_value();
   });
   if (!popped) return std::nullopt;
@@ -353,7 +389,7 @@ std::size_t Scheduler::queue_depth(std::string_view model, Priority priority) co
 }
 
 std::uint32_t Scheduler::in_flight(std::uint32_t endpoint) const {
-  return endpoint < in_flight_.size() ? in_flight_[endpoint] : 0;
+  return board_->in_flight(endpoint);
 }
 
 BreakerState Scheduler::breaker_state(std::uint32_t endpoint, TimePoint now) const {

@@ -16,11 +16,18 @@
 // Every dispatch this class reports (Dispatched outcomes and Dispatch entries) has already been
 // counted in flight; the caller must report its end with release() exactly once.
 //
+// In-flight counts and queue lengths live on a SlotBoard (atomics) that the scheduler creates from
+// its first snapshot and shares through board(): I/O threads may claim a free slot there directly
+// (claim_free_slot) while nothing is queued for the model, and report its end with release() like
+// any other dispatch. The scheduler therefore claims slots with compare-and-swap too, and a claim
+// that loses such a race simply looks again.
+//
 // Breaker time transitions (Open → HalfOpen) are not events, so the caller should poll() a few
 // times per second to let queued work take a HalfOpen trial.
 //
 // Pure and deterministic: no I/O, no clocks (time is passed in), no locks.
-// Thread: not synchronised; owned and used by the control strand only.
+// Thread: not synchronised; owned and used by the control strand only (the SlotBoard it shares is
+// the one part other threads touch).
 
 #include <array>
 #include <cstddef>
@@ -42,8 +49,10 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "placement/circuit_breaker.hpp"
+#include "placement/placement.hpp"
 #include "placement/registry_snapshot.hpp"
 #include "placement/session_affinity.hpp"
+#include "placement/slot_board.hpp"
 
 namespace sy::placement {
 
@@ -143,6 +152,9 @@ class Scheduler {
   [[nodiscard]] const std::shared_ptr<const RegistrySnapshot>& snapshot() const noexcept {
     return snapshot_;
   }
+  // The shared slot counts (see the class comment). Sized by the first snapshot's endpoints and
+  // models: endpoints added later never get a free slot.
+  [[nodiscard]] const std::shared_ptr<SlotBoard>& board() const noexcept { return board_; }
 
  private:
   struct ModelState {
@@ -160,7 +172,12 @@ class Scheduler {
   [[nodiscard]] std::span<const bool> breaker_flags() const noexcept {
     return {breaker_allows_.get(), breakers_.size()};
   }
-  [[nodiscard]] std::optional<std::uint32_t> find_endpoint(const Ticket& ticket, TimePoint now);
+  // Places the ticket and claims the slot on the board; nullopt (with the reason in `failure`)
+  // when nothing is feasible.
+  [[nodiscard]] std::optional<std::uint32_t> place_and_claim(const Ticket& ticket, TimePoint now,
+                                                             PlacementFailure* failure = nullptr);
+  // Publishes every board model's queue length (after any queue change).
+  void publish_queued();
   [[nodiscard]] std::optional<std::uint32_t> largest_free_ctx(std::string_view model) const;
   [[nodiscard]] std::uint32_t largest_ctx(std::string_view model) const;
   [[nodiscard]] bool every_candidate_excluded(const Ticket& ticket) const;
@@ -178,7 +195,8 @@ class Scheduler {
   std::vector<std::string> models_;
   Models queues_;
   std::unordered_map<std::uint64_t, Ticket> waiting_;  // queued tickets by id
-  std::vector<std::uint32_t> in_flight_;               // by endpoint index
+  std::shared_ptr<SlotBoard> board_;                   // in-flight counts, queue lengths
+  std::vector<std::uint32_t> loads_;                   // scratch: board_->load_all()
   std::vector<CircuitBreaker> breakers_;               // by endpoint index
   std::unique_ptr<bool[]> breaker_allows_;             // scratch for place(); sized like breakers_
   SessionAffinity affinity_;

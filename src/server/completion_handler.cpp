@@ -11,6 +11,7 @@
 #include "api/deadline.hpp"
 #include "api/error_body.hpp"
 #include "engines/upstream_request.hpp"
+#include "placement/slot_board.hpp"
 #include "server/client_watch.hpp"
 #include "server/response_writer.hpp"
 #include "server/upstream_exchange.hpp"
@@ -137,91 +138,105 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
   bool answered = false;
 
   for (std::uint32_t attempt = 0; attempt < attempts && !answered; ++attempt) {
-    auto waiter = std::make_shared<AdmissionWaiter>(rc.client.get_executor());
-    placement::Ticket ticket;
-    ticket.id = shared.control.next_ticket_id();
-    ticket.model = request.model;
-    ticket.priority = priority;
-    ticket.needed_ctx = needed_ctx;
-    ticket.deadline = *deadline;
-    ticket.session_id = rc.session_id;
-    ticket.excluded = excluded;
-    const std::uint64_t ticket_id = ticket.id;
+    // Fast path: nothing of this model waits and an endpoint has a free slot, so claim it here,
+    // on this thread, without a round trip through the control thread. Sessions and retries
+    // (which need the scheduler's affinity and exclusions) always go through the scheduler.
     const TimePoint wait_start = Clock::now();
-    shared.control.submit(std::move(ticket), waiter);
-    watch->set_wake(&waiter->wake);
-    bool announced_queue = false;
+    std::optional<std::uint32_t> claimed;
+    if (attempt == 0 && rc.session_id.empty()) {
+      claimed =
+          placement::claim_free_slot(*snapshot, *shared.control.board(), request.model, needed_ctx);
+    }
+    std::uint32_t endpoint_index = 0;
+    if (claimed) {
+      endpoint_index = *claimed;
+    } else {
+      auto waiter = std::make_shared<AdmissionWaiter>(rc.client.get_executor());
+      placement::Ticket ticket;
+      ticket.id = shared.control.next_ticket_id();
+      ticket.model = request.model;
+      ticket.priority = priority;
+      ticket.needed_ctx = needed_ctx;
+      ticket.deadline = *deadline;
+      ticket.session_id = rc.session_id;
+      ticket.excluded = excluded;
+      const std::uint64_t ticket_id = ticket.id;
+      shared.control.submit(std::move(ticket), waiter);
+      watch->set_wake(&waiter->wake);
+      bool announced_queue = false;
 
-    while (waiter->state == AdmissionWaiter::State::Waiting) {
-      TimePoint wake_at = *deadline;
-      if (request.stream && waiter->queued && announced_queue) {
-        wake_at = std::min(wake_at, Clock::now() + Millis(config.queue.position_interval_ms));
-      }
-      waiter->wake.expires_at(wake_at);
-      co_await waiter->wake.async_wait(kToken);
-      if (waiter->state != AdmissionWaiter::State::Waiting) break;
-      if (watch->client_gone() || Clock::now() >= *deadline) {
-        waiter->state = AdmissionWaiter::State::Abandoned;
-        shared.control.cancel(ticket_id);
-        break;
-      }
-      if (waiter->queued && !announced_queue) {
-        announced_queue = true;
-        telemetry::log_event(
-            LogLevel::Info, "queued", rc.correlation_id,
-            "Every engine slot for the model is busy; the request waits in the queue.",
-            {{"model", std::string_view(request.model)},
-             {"priority", admission::to_string(priority)},
-             {"queue_position", static_cast<std::uint64_t>(waiter->position)}});
-      }
-      if (request.stream && waiter->queued) {
-        // Streamed requests learn at once that they wait, and where they stand (SSE comments,
-        // which OpenAI clients ignore).
-        bool ok = true;
-        if (!headers_sent) {
-          ok = co_await write_sse_head(rc.client, rc.correlation_id, rc.reply());
-          headers_sent = true;
+      while (waiter->state == AdmissionWaiter::State::Waiting) {
+        TimePoint wake_at = *deadline;
+        if (request.stream && waiter->queued && announced_queue) {
+          wake_at = std::min(wake_at, Clock::now() + Millis(config.queue.position_interval_ms));
         }
-        std::string comment;
-        sse::append_comment(comment, fmt::format("queued position={}", waiter->position + 1));
-        ok = ok && co_await write_chunk(rc.client, comment, rc.chunked());
-        if (!ok) watch->mark_gone();
-        shared.control.query_position(ticket_id, waiter);
+        waiter->wake.expires_at(wake_at);
+        co_await waiter->wake.async_wait(kToken);
+        if (waiter->state != AdmissionWaiter::State::Waiting) break;
+        if (watch->client_gone() || Clock::now() >= *deadline) {
+          waiter->state = AdmissionWaiter::State::Abandoned;
+          shared.control.cancel(ticket_id);
+          break;
+        }
+        if (waiter->queued && !announced_queue) {
+          announced_queue = true;
+          telemetry::log_event(
+              LogLevel::Info, "queued", rc.correlation_id,
+              "Every engine slot for the model is busy; the request waits in the queue.",
+              {{"model", std::string_view(request.model)},
+               {"priority", admission::to_string(priority)},
+               {"queue_position", static_cast<std::uint64_t>(waiter->position)}});
+        }
+        if (request.stream && waiter->queued) {
+          // Streamed requests learn at once that they wait, and where they stand (SSE comments,
+          // which OpenAI clients ignore).
+          bool ok = true;
+          if (!headers_sent) {
+            ok = co_await write_sse_head(rc.client, rc.correlation_id, rc.reply());
+            headers_sent = true;
+          }
+          std::string comment;
+          sse::append_comment(comment, fmt::format("queued position={}", waiter->position + 1));
+          ok = ok && co_await write_chunk(rc.client, comment, rc.chunked());
+          if (!ok) watch->mark_gone();
+          shared.control.query_position(ticket_id, waiter);
+        }
       }
-    }
-    watch->set_wake(nullptr);
+      watch->set_wake(nullptr);
 
-    if (waiter->state == AdmissionWaiter::State::Abandoned) {
-      if (watch->client_gone()) {
-        worker.metrics.client_disconnects.inc();
-        worker.metrics.count_request(rc.route, 499);
-        telemetry::log_event(LogLevel::Info, "cancel", rc.correlation_id,
-                             "The client went away while its request was queued; it was removed.");
+      if (waiter->state == AdmissionWaiter::State::Abandoned) {
+        if (watch->client_gone()) {
+          worker.metrics.client_disconnects.inc();
+          worker.metrics.count_request(rc.route, 499);
+          telemetry::log_event(
+              LogLevel::Info, "cancel", rc.correlation_id,
+              "The client went away while its request was queued; it was removed.");
+          answered = true;
+          keep = false;
+          break;
+        }
+        const Error e{ErrorCode::DeadlineExceeded,
+                      "The request's deadline passed while it waited for an engine slot.",
+                      {},
+                      0};
+        keep = co_await answer_error(rc, e, headers_sent);
         answered = true;
-        keep = false;
         break;
       }
-      const Error e{ErrorCode::DeadlineExceeded,
-                    "The request's deadline passed while it waited for an engine slot.",
-                    {},
-                    0};
-      keep = co_await answer_error(rc, e, headers_sent);
-      answered = true;
-      break;
-    }
-    if (waiter->state == AdmissionWaiter::State::Rejected) {
-      Error error = waiter->error;
-      if (error.code == ErrorCode::UpstreamError) error = last_error;  // every endpoint tried
-      telemetry::log_event(
-          LogLevel::Info, "rejected", rc.correlation_id, "The request was refused at admission.",
-          {{"code", error.info().code}, {"model", std::string_view(request.model)}});
-      keep = co_await answer_error(rc, error, headers_sent);
-      answered = true;
-      break;
+      if (waiter->state == AdmissionWaiter::State::Rejected) {
+        Error error = waiter->error;
+        if (error.code == ErrorCode::UpstreamError) error = last_error;  // every endpoint tried
+        telemetry::log_event(
+            LogLevel::Info, "rejected", rc.correlation_id, "The request was refused at admission.",
+            {{"code", error.info().code}, {"model", std::string_view(request.model)}});
+        keep = co_await answer_error(rc, error, headers_sent);
+        answered = true;
+        break;
+      }
+      endpoint_index = waiter->endpoint;
     }
 
     // Granted.
-    const std::uint32_t endpoint_index = waiter->endpoint;
     const EndpointInfo& endpoint = shared.control.endpoints()[endpoint_index];
     worker.metrics.queue_wait.observe_ns((Clock::now() - wait_start).count());
     telemetry::log_event(LogLevel::Info, "placed", rc.correlation_id,

@@ -86,6 +86,7 @@ ControlPlane::ControlPlane(asio::io_context& control, const config::Config& conf
   sc.session_ttl = Millis(config.sessions.ttl_ms);
   publish_snapshot();
   scheduler_ = std::make_unique<placement::Scheduler>(sc, snapshot());
+  board_ = scheduler_->board();
   for (const std::string& model : scheduler_->models()) {
     auto q = std::make_unique<ControlGauges::ModelQueue>();
     q->model = model;

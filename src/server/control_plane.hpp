@@ -37,6 +37,11 @@ class ControlPlane {
     return snapshot_.load(std::memory_order_acquire);
   }
   [[nodiscard]] const std::vector<EndpointInfo>& endpoints() const noexcept { return endpoints_; }
+  // The shared slot counts I/O threads claim free slots on (placement::claim_free_slot); such a
+  // claim is ended with release() like any grant.
+  [[nodiscard]] const std::shared_ptr<placement::SlotBoard>& board() const noexcept {
+    return board_;
+  }
   [[nodiscard]] std::uint64_t next_ticket_id() noexcept {
     return next_id_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -75,6 +80,7 @@ class ControlPlane {
   std::atomic<std::shared_ptr<const placement::RegistrySnapshot>> snapshot_;
   std::uint64_t version_ = 0;
   std::unique_ptr<placement::Scheduler> scheduler_;
+  std::shared_ptr<placement::SlotBoard> board_;  // set once in the constructor
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::atomic<std::uint64_t> next_id_{1};
   boost::asio::steady_timer poll_timer_;

@@ -261,6 +261,29 @@ TEST(Scheduler, EvictsQueuedTicketsOfModelsThatNoReadyPoolServes) {
   EXPECT_TRUE(s.evict_unready().empty());
 }
 
+TEST(Scheduler, SharesSlotsWithFastPathClaimsAndHoldsThemBackForQueuedWork) {
+  Scheduler s(config(), two_pools());
+  SlotBoard& board = *s.board();
+  // An I/O thread claims endpoint 0 directly; the scheduler sees it and uses endpoint 1.
+  ASSERT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), 0u);
+  EXPECT_EQ(s.in_flight(0), 1u);
+  expect_dispatched(s.submit(ticket(1), t0), 1);
+  // Both busy: the next ticket queues, and while it waits no fast-path claim may pass it.
+  expect_queued(s.submit(ticket(2), t0), 0);
+  EXPECT_EQ(board.queued("m1"), 1u);
+  EXPECT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), std::nullopt);
+  // The fast-path request ends like any other: its slot goes to the queued ticket.
+  const auto d = s.release(0, true, t0);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].id, 2u);
+  EXPECT_EQ(d[0].endpoint, 0u);
+  EXPECT_EQ(board.queued("m1"), 0u);
+  EXPECT_EQ(s.in_flight(0), 1u);
+  EXPECT_TRUE(s.release(0, true, t0).empty());
+  EXPECT_TRUE(s.release(1, true, t0).empty());
+  EXPECT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), 0u);
+}
+
 TEST(Scheduler, HonoursExcludedEndpoints) {
   Scheduler s(config(), two_pools());
   expect_dispatched(s.submit(with_excluded(ticket(1), {0}), t0), 1);
