@@ -28,6 +28,9 @@ using telemetry::LogLevel;
 
 namespace {
 
+// After the grace period, how long aborted requests get to write their final event.
+constexpr auto kAbortFlushTime = std::chrono::milliseconds(1000);
+
 asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor,
                                   std::uint32_t max_connections) {
   for (;;) {
@@ -155,13 +158,26 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
   asio::signal_set signals(control_io, SIGINT, SIGTERM);
   asio::steady_timer drain_timer(control_io);
   TimePoint drain_until{};
+  bool aborting = false;  // the grace period ran out: running exchanges were told to end
   std::function<void()> check_drained;
   check_drained = [&] {
-    if (shared.active_requests.load() == 0 || Clock::now() >= drain_until) {
+    const bool idle = shared.active_requests.load() == 0;
+    if (!idle && !aborting && Clock::now() >= drain_until) {
+      // Grace is over: end what still runs with a final shutting_down event (and close the
+      // engine connections), then give those last writes a short, bounded moment.
+      aborting = true;
+      drain_until = Clock::now() + kAbortFlushTime;
+      telemetry::log_event(LogLevel::Warn, "aborting", {},
+                           "The shutdown grace period ran out; running requests get a final "
+                           "shutting_down error and their engine connections are closed.",
+                           {{"running", static_cast<std::int64_t>(shared.active_requests.load())}});
+      for (auto& w : workers) {
+        asio::post(w->io, [&live = w->live] { (void)live.abort_all(); });
+      }
+    } else if (idle || Clock::now() >= drain_until) {
       telemetry::log_event(LogLevel::Info, "stopped", {},
-                           shared.active_requests.load() == 0
-                               ? "Every running request finished; Switchyard stops."
-                               : "The shutdown grace period ran out; remaining streams are cut.");
+                           idle ? "Every running request finished; Switchyard stops."
+                                : "Requests that were still ending are cut; Switchyard stops.");
       for (auto& w : workers) w->io.stop();
       control_io.stop();
       return;

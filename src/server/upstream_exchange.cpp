@@ -184,7 +184,15 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     result.error = engine_failure(UpstreamErrorKind::Timeout, in.endpoint.url);
     return result;
   };
+  LiveExchange live;  // lets shutdown end this exchange with a final event
+  const Error shutting_down{
+      ErrorCode::ShuttingDown, "The server is shutting down; the request was ended.", {}, 1000};
   auto fail_retryable = [&](UpstreamErrorKind kind) {
+    if (live.aborted) {  // not the engine's fault, and nowhere left to retry
+      result.outcome = ExchangeOutcome::GaveUp;
+      result.error = shutting_down;
+      return result;
+    }
     metrics.count_upstream_error(kind);
     result.outcome = ExchangeOutcome::RetryableFailure;
     result.engine_healthy = false;
@@ -198,6 +206,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     co_return fail_retryable(ec == asio::error::timed_out ? UpstreamErrorKind::Timeout
                                                           : UpstreamErrorKind::Connect);
   }
+  live.upstream = &conn.socket;
+  const LiveExchanges::Registration registration(worker.live, live);
 
   const std::string head = build_request_head(in, Clock::now());
   beast::flat_buffer ubuf(kMaxUpstreamHeaderBytes);
@@ -556,7 +566,10 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   finish_upstream(false);
   if (framing_error) metrics.count_upstream_error(UpstreamErrorKind::Protocol);
   Error error;
-  if (stream_failed) {
+  if (live.aborted) {
+    error = shutting_down;
+    append_stream_error(out, error);
+  } else if (stream_failed) {
     error =
         Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};
   } else if (timer->fired() == TimerReason::Deadline) {
@@ -583,7 +596,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   result.keep_alive = wrote && rc.keep_alive;
   result.outcome = timer->fired() == TimerReason::Deadline ? ExchangeOutcome::DeadlineExceeded
                                                            : ExchangeOutcome::Failed;
-  result.engine_healthy = timer->fired() == TimerReason::Deadline;
+  result.engine_healthy = live.aborted || timer->fired() == TimerReason::Deadline;
   result.client_answered = true;
   result.error = error;
   metrics.count_request(rc.route, 200);

@@ -18,8 +18,9 @@ enum class ExchangeOutcome : std::uint8_t {
   RetryableFailure,  // the engine failed before anything of its answer reached the client
   Failed,            // the engine failed after data was relayed; the client got an error event
   ClientGone,        // the client left; the engine connection was closed
-  GaveUp,            // the engine took the request but did not answer in time: not retried (it may
-                     // still be generating); `error` is for the client unless client_answered
+  GaveUp,            // not retried: the engine took the request but did not answer in time (it
+                     // may still be generating), or the server is shutting down; `error` is for
+                     // the client unless client_answered
   DeadlineExceeded,  // the deadline passed; the client got a 504 or an error event
 };
 

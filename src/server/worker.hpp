@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "server/control_plane.hpp"
+#include "server/live_exchanges.hpp"
 #include "server/serve_metrics.hpp"
 #include "server/upstream_pool.hpp"
 
@@ -44,6 +45,7 @@ struct Worker {
   boost::asio::io_context io;
   WorkerMetrics metrics;
   UpstreamPool upstreams;
+  LiveExchanges live;  // exchanges talking to engines now (ended with a final event on shutdown)
 
  private:
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;

@@ -173,6 +173,12 @@ describe('SIGTERM', () => {
     const r = await s.done;
     assert.ok(r.events.length > 0);
     assert.equal(r.timedOut, false, 'the client saw its stream end when the server exited');
+    // The cut stream ends the OpenAI way: an error event saying why, then [DONE].
+    const data = r.events.filter((e) => e.data !== undefined).map((e) => e.data);
+    assert.equal(data.at(-1), '[DONE]', `last events: ${data.slice(-3).join(' | ')}`);
+    const err = JSON.parse(data.at(-2));
+    assert.equal(err.error?.code, 'shutting_down', data.at(-2));
+    assert.ok(serve.logs().some((l) => l.event === 'aborting'), serve.stderrTail());
     // The engine's connection went away with the server.
     await waitFor(async () => (await sim.stats()).active === 0, ms(3000), 'engine idle after the server exited');
   });
