@@ -81,7 +81,7 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
                   1000};
     co_return co_await answer_error(rc, e, false);
   }
-  const auto snapshot = shared.control.snapshot();
+  const auto snapshot = worker.registry();
   if (!snapshot->serves_model(request.model)) {
     const Error e{
         ErrorCode::ModelNotFound,

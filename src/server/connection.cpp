@@ -56,11 +56,12 @@ void append_model(JsonWriter& w, const ServerShared& shared, std::string_view mo
       .end_object();
 }
 
-std::string models_body(const ServerShared& shared) {
+std::string models_body(Worker& worker) {
+  const ServerShared& shared = worker.shared;
   std::string out;
   JsonWriter w(out);
   w.begin_object().field("object", std::string_view("list")).key("data").begin_array();
-  for (const std::string& model : shared.control.snapshot()->ready_models()) {
+  for (const std::string& model : worker.registry()->ready_models()) {
     append_model(w, shared, model);
   }
   w.end_array().end_object();
@@ -118,8 +119,9 @@ asio::awaitable<void> linger_close(tcp::socket& socket) {
 const HeaderList kAllowGet{{"Allow", "GET, HEAD"}};
 const HeaderList kAllowPost{{"Allow", "POST"}};
 
-std::string ready_body(const ServerShared& shared, bool& ready) {
-  const auto snap = shared.control.snapshot();
+std::string ready_body(Worker& worker, bool& ready) {
+  const ServerShared& shared = worker.shared;
+  const auto snap = worker.registry();
   ready = !shared.draining.load(std::memory_order_relaxed) && snap->any_pool_ready();
   std::string out;
   JsonWriter w(out);
@@ -156,7 +158,7 @@ asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method, std::s
     // GET /v1/models/{model}: the model's object while a ready pool serves it, else 404.
     std::string model;
     const bool decoded = percent_decode(std::string_view(path).substr(kModelPrefix.size()), model);
-    if (decoded && shared.control.snapshot()->model_ready(model)) {
+    if (decoded && rc.worker.registry()->model_ready(model)) {
       std::string body;
       JsonWriter w(body);
       append_model(w, shared, model);
@@ -183,12 +185,12 @@ asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method, std::s
       break;
     case Route::Ready: {
       bool ready = false;
-      body = ready_body(shared, ready);
+      body = ready_body(rc.worker, ready);
       status = ready ? 200 : 503;
       break;
     }
     case Route::Models:
-      body = models_body(shared);
+      body = models_body(rc.worker);
       break;
     case Route::Metrics:
       body = render_metrics(shared.all_metrics, shared.gauges);

@@ -109,7 +109,7 @@ void ControlPlane::publish_snapshot() {
         scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
     snap->endpoints.push_back(std::move(es));
   }
-  snapshot_.store(std::move(snap), std::memory_order_release);
+  snapshot_.publish(std::move(snap));
   gauges_.snapshot_version.store(version_, std::memory_order_relaxed);
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/snapshot_cell.hpp"
 #include "config/config.hpp"
 #include "placement/health_tracker.hpp"
 #include "placement/scheduler.hpp"
@@ -33,8 +34,13 @@ class ControlPlane {
   void stop();
 
   // --- any thread ---
+  // The latest registry snapshot. Takes a mutex: I/O threads read through their Worker's
+  // cached reader instead (Worker::registry()), which is one atomic load while nothing changed.
   [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> snapshot() const {
-    return snapshot_.load(std::memory_order_acquire);
+    return snapshot_.load();
+  }
+  [[nodiscard]] const SnapshotCell<placement::RegistrySnapshot>& registry_cell() const noexcept {
+    return snapshot_;
   }
   [[nodiscard]] const std::vector<EndpointInfo>& endpoints() const noexcept { return endpoints_; }
   // The shared slot counts I/O threads claim free slots on (placement::claim_free_slot); such a
@@ -77,7 +83,7 @@ class ControlPlane {
   std::vector<EndpointInfo> endpoints_;
   std::vector<placement::HealthTracker> health_;
   std::vector<placement::PoolSnapshot> pools_;
-  std::atomic<std::shared_ptr<const placement::RegistrySnapshot>> snapshot_;
+  SnapshotCell<placement::RegistrySnapshot> snapshot_;
   std::uint64_t version_ = 0;
   std::unique_ptr<placement::Scheduler> scheduler_;
   std::shared_ptr<placement::SlotBoard> board_;  // set once in the constructor

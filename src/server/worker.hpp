@@ -37,6 +37,12 @@ struct Worker {
   // processes what it read before it next suspends, so sharing is safe on one thread, and an idle
   // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream,
   // while the stream's own output buffer (sized by what one read brings) stays modest.
+  // The latest registry snapshot, read through this thread's cached reader (lock-free while the
+  // registry does not change).
+  [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> registry() {
+    return registry_reader_.get(shared.control.registry_cell());
+  }
+
   [[nodiscard]] std::span<char> relay_buffer() noexcept {
     return {relay_buffer_.get(), kRelayBufferBytes};
   }
@@ -49,6 +55,7 @@ struct Worker {
 
  private:
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
+  SnapshotCell<placement::RegistrySnapshot>::Reader registry_reader_;
   std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
 };
 

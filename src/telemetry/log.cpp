@@ -63,8 +63,10 @@ void init_logging(LogLevel level) {
 
 void shutdown_logging() {
   if (g_logger) g_logger->flush();
-  g_logger.reset();
+  // Join the async writer thread first (it drains every queued line and drops its references to
+  // the logger), then release ours: the logger is never destroyed under the writer's feet.
   spdlog::shutdown();
+  g_logger.reset();
 }
 
 bool log_enabled(LogLevel level) noexcept {
