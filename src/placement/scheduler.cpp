@@ -92,6 +92,15 @@ std::optional<std::uint32_t> Scheduler::place_and_claim(const Ticket& ticket, Ti
   return std::nullopt;
 }
 
+void Scheduler::absorb_fast_claims(TimePoint now) {
+  for (const std::string& model : board_->models()) {
+    const std::uint32_t n = board_->take_fast_claims(model);
+    if (n == 0) continue;
+    ModelState& state = model_state(model);
+    for (std::uint32_t i = 0; i < n; ++i) state.drain.on_dispatch(now);
+  }
+}
+
 void Scheduler::publish_queued() {
   for (const std::string& model : board_->models()) {
     auto it = queues_.find(model);
@@ -211,6 +220,7 @@ SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
   const QueuedRequest request{ticket.id, ticket.priority, now, ticket.deadline, ticket.needed_ctx};
   const auto pushed = state.queue.push(request);
   if (!pushed.admitted) {
+    absorb_fast_claims(now);
     const std::size_t depth = state.queue.size();
     return rejected(ErrorCode::QueueFull,
                     "The queue for model '" + ticket.model + "' is full (" + std::to_string(depth) +
@@ -313,7 +323,10 @@ std::vector<Dispatch> Scheduler::update_registry(std::shared_ptr<const RegistryS
   return dispatch_queued(now);
 }
 
-std::vector<Dispatch> Scheduler::poll(TimePoint now) { return dispatch_queued(now); }
+std::vector<Dispatch> Scheduler::poll(TimePoint now) {
+  absorb_fast_claims(now);
+  return dispatch_queued(now);
+}
 
 std::vector<Dispatch> Scheduler::dispatch_queued(TimePoint now) {
   std::vector<Dispatch> dispatched;
@@ -396,7 +409,8 @@ BreakerState Scheduler::breaker_state(std::uint32_t endpoint, TimePoint now) con
   return endpoint < breakers_.size() ? breakers_[endpoint].state(now) : BreakerState::Closed;
 }
 
-std::uint32_t Scheduler::retry_after_ms(std::string_view model, TimePoint now) const {
+std::uint32_t Scheduler::retry_after_ms(std::string_view model, TimePoint now) {
+  absorb_fast_claims(now);
   auto it = queues_.find(model);
   if (it == queues_.end()) return admission::DrainRate::kMinRetryAfterMs;
   return it->second.drain.retry_after_ms(it->second.queue.size(), now);

@@ -146,7 +146,7 @@ class Scheduler {
   [[nodiscard]] BreakerState breaker_state(std::uint32_t endpoint, TimePoint now) const;
   // Retry-After for a client refused by `model`'s queue now (from the model's drain rate and
   // queue depth), in [100, 60000] ms.
-  [[nodiscard]] std::uint32_t retry_after_ms(std::string_view model, TimePoint now) const;
+  [[nodiscard]] std::uint32_t retry_after_ms(std::string_view model, TimePoint now);
   // Every model any pool of the current snapshot lists, sorted (queues exist for these).
   [[nodiscard]] const std::vector<std::string>& models() const noexcept { return models_; }
   [[nodiscard]] const std::shared_ptr<const RegistrySnapshot>& snapshot() const noexcept {
@@ -178,6 +178,8 @@ class Scheduler {
                                                              PlacementFailure* failure = nullptr);
   // Publishes every board model's queue length (after any queue change).
   void publish_queued();
+  // Counts the board's fast-path claims into the models' drain rates.
+  void absorb_fast_claims(TimePoint now);
   [[nodiscard]] std::optional<std::uint32_t> largest_free_ctx(std::string_view model) const;
   [[nodiscard]] std::uint32_t largest_ctx(std::string_view model) const;
   [[nodiscard]] bool every_candidate_excluded(const Ticket& ticket) const;

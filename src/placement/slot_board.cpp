@@ -13,6 +13,7 @@ SlotBoard::SlotBoard(std::size_t endpoints, std::vector<std::string> models)
   std::sort(models_.begin(), models_.end());
   models_.erase(std::unique(models_.begin(), models_.end()), models_.end());
   queued_ = std::make_unique<std::atomic<std::uint32_t>[]>(models_.size());
+  fast_claims_ = std::make_unique<std::atomic<std::uint32_t>[]>(models_.size());
 }
 
 std::uint32_t SlotBoard::in_flight(std::uint32_t endpoint) const noexcept {
@@ -48,19 +49,30 @@ void SlotBoard::load_all(std::vector<std::uint32_t>& out) const {
   }
 }
 
-std::atomic<std::uint32_t>* SlotBoard::queued_counter(std::string_view model) const noexcept {
+std::size_t SlotBoard::model_index(std::string_view model) const noexcept {
   auto it = std::lower_bound(models_.begin(), models_.end(), model);
-  if (it == models_.end() || *it != model) return nullptr;
-  return &queued_[static_cast<std::size_t>(it - models_.begin())];
+  if (it == models_.end() || *it != model) return std::string::npos;
+  return static_cast<std::size_t>(it - models_.begin());
 }
 
 std::uint32_t SlotBoard::queued(std::string_view model) const noexcept {
-  const auto* counter = queued_counter(model);
-  return counter ? counter->load(std::memory_order_acquire) : 0;
+  const std::size_t i = model_index(model);
+  return i == std::string::npos ? 0 : queued_[i].load(std::memory_order_acquire);
 }
 
 void SlotBoard::set_queued(std::string_view model, std::uint32_t count) noexcept {
-  if (auto* counter = queued_counter(model)) counter->store(count, std::memory_order_release);
+  const std::size_t i = model_index(model);
+  if (i != std::string::npos) queued_[i].store(count, std::memory_order_release);
+}
+
+void SlotBoard::note_fast_claim(std::string_view model) noexcept {
+  const std::size_t i = model_index(model);
+  if (i != std::string::npos) fast_claims_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint32_t SlotBoard::take_fast_claims(std::string_view model) noexcept {
+  const std::size_t i = model_index(model);
+  return i == std::string::npos ? 0 : fast_claims_[i].exchange(0, std::memory_order_relaxed);
 }
 
 std::optional<std::uint32_t> claim_free_slot(const RegistrySnapshot& snapshot, SlotBoard& board,
@@ -87,7 +99,10 @@ std::optional<std::uint32_t> claim_free_slot(const RegistrySnapshot& snapshot, S
     if (!placed.endpoint) return std::nullopt;
     const std::uint32_t e = *placed.endpoint;
     const std::uint32_t slots = snapshot.pools[snapshot.endpoints[e].pool_index].slots;
-    if (board.try_claim(e, slots)) return e;
+    if (board.try_claim(e, slots)) {
+      board.note_fast_claim(model);
+      return e;
+    }
   }
   return std::nullopt;
 }

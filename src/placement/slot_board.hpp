@@ -45,16 +45,22 @@ class SlotBoard {
   // Requests of `model` waiting in the scheduler's queue (0 for a model not on the board).
   [[nodiscard]] std::uint32_t queued(std::string_view model) const noexcept;
   void set_queued(std::string_view model, std::uint32_t count) noexcept;
+  // Fast-path claims per model since the scheduler last took them: it folds them into the
+  // model's drain rate (Retry-After), which must count every dispatch, not only its own.
+  void note_fast_claim(std::string_view model) noexcept;
+  [[nodiscard]] std::uint32_t take_fast_claims(std::string_view model) noexcept;
+
   // The models on the board, sorted.
   [[nodiscard]] const std::vector<std::string>& models() const noexcept { return models_; }
 
  private:
-  [[nodiscard]] std::atomic<std::uint32_t>* queued_counter(std::string_view model) const noexcept;
+  [[nodiscard]] std::size_t model_index(std::string_view model) const noexcept;  // npos if absent
 
   std::size_t endpoints_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> in_flight_;
   std::vector<std::string> models_;  // sorted; queued_ is parallel to it
   std::unique_ptr<std::atomic<std::uint32_t>[]> queued_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> fast_claims_;
 };
 
 // The I/O threads' fast path: when nothing of `model` is queued, places the request as place()

@@ -284,6 +284,27 @@ TEST(Scheduler, SharesSlotsWithFastPathClaimsAndHoldsThemBackForQueuedWork) {
   EXPECT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), 0u);
 }
 
+TEST(Scheduler, CountsFastPathClaimsInTheDrainRate) {
+  Scheduler s(config(1), two_pools());
+  // Without any dispatch on record, Retry-After falls back to 1 s per queued request.
+  EXPECT_EQ(s.retry_after_ms("m1", t0), 100u);  // empty queue: the floor
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(claim_free_slot(*s.snapshot(), *s.board(), "m1", 1).has_value());
+    ASSERT_TRUE(claim_free_slot(*s.snapshot(), *s.board(), "m1", 1).has_value());
+    EXPECT_TRUE(s.release(0, true, t0).empty());
+    EXPECT_TRUE(s.release(1, true, t0).empty());
+  }
+  ASSERT_TRUE(claim_free_slot(*s.snapshot(), *s.board(), "m1", 1).has_value());
+  ASSERT_TRUE(claim_free_slot(*s.snapshot(), *s.board(), "m1", 1).has_value());
+  expect_queued(s.submit(ticket(1), t0), 0);
+  const auto refused = s.submit(ticket(2), t0);
+  expect_rejected(refused, ErrorCode::QueueFull);
+  // Eight dispatches within the first second: about 8 per second, so one queued request drains
+  // in well under the 1 s fallback.
+  EXPECT_LT(refused.error->retry_after_ms, 1000u);
+  EXPECT_GE(refused.error->retry_after_ms, 100u);
+}
+
 TEST(Scheduler, HonoursExcludedEndpoints) {
   Scheduler s(config(), two_pools());
   expect_dispatched(s.submit(with_excluded(ticket(1), {0}), t0), 1);
