@@ -53,6 +53,8 @@ class StreamTranslator {
 // Cheap scans over one OpenAI chunk's JSON text (exposed for tests).
 // True when the chunk carries non-empty `content` or `text`.
 [[nodiscard]] bool chunk_has_content(std::string_view json) noexcept;
+// True when the chunk has a `"usage":` member (compact JSON, as engines send it).
+[[nodiscard]] bool has_usage_member(std::string_view json) noexcept;
 // Value of the integer member `"name":` in `json`, or 0.
 [[nodiscard]] std::uint64_t scan_uint_member(std::string_view json, std::string_view name) noexcept;
 

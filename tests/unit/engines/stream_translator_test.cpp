@@ -77,6 +77,17 @@ std::uint64_t uint(simdjson::simdjson_result<simdjson::dom::element> e) {
   return v;
 }
 
+// --- has_usage_member -------------------------------------------------------------------------
+
+TEST(HasUsageMember, FindsTheUsageKeyOnly) {
+  EXPECT_TRUE(has_usage_member(R"({"choices":[],"usage":{"prompt_tokens":3}})"));
+  EXPECT_TRUE(has_usage_member(R"({"usage":null})"));
+  EXPECT_FALSE(has_usage_member(R"({"choices":[{"delta":{"content":"usage"}}]})"));
+  EXPECT_FALSE(has_usage_member(R"({"choices":[{"delta":{"content":"my usage\" is"}}]})"));
+  EXPECT_FALSE(has_usage_member(R"({"token_usage":1})"));
+  EXPECT_FALSE(has_usage_member(""));
+}
+
 // --- chunk_has_content ------------------------------------------------------------------------
 
 TEST(ChunkHasContent, IsTrueForNonEmptyDeltaContent) {
