@@ -92,6 +92,20 @@ std::optional<std::uint32_t> Scheduler::place_and_claim(const Ticket& ticket, Ti
   return std::nullopt;
 }
 
+bool Scheduler::any_healthy_endpoint(std::string_view model) const {
+  // Health only: an open breaker is temporary (it turns half-open after its cool-off and takes a
+  // queued trial), so it is no reason to give up on queued work. The scheduler's snapshot carries
+  // fresh health flags (every health change reaches update_registry) but possibly stale breaker
+  // states, which is one more reason to ignore the latter here.
+  for (const PoolSnapshot& pool : snapshot_->pools) {
+    if (!pool_serves(pool, model)) continue;
+    for (const std::uint32_t e : pool.endpoint_indices) {
+      if (e < snapshot_->endpoints.size() && snapshot_->endpoints[e].ready) return true;
+    }
+  }
+  return false;
+}
+
 void Scheduler::absorb_fast_claims(TimePoint now) {
   for (const std::string& model : board_->models()) {
     const std::uint32_t n = board_->take_fast_claims(model);
@@ -305,7 +319,7 @@ std::vector<std::uint64_t> Scheduler::evict_unready() {
   std::vector<std::uint64_t> evicted;
   for (auto it = queues_.begin(); it != queues_.end();) {
     ModelState& state = it->second;
-    if (!state.queue.empty() && !(snapshot_ && snapshot_->model_ready(it->first))) {
+    if (!state.queue.empty() && !any_healthy_endpoint(it->first)) {
       while (auto popped = state.queue.pop()) {
         forget_queued(state, popped->id);
         evicted.push_back(popped->id);

@@ -127,9 +127,10 @@ class Scheduler {
   // Removes and returns the queued tickets whose deadline <= now; the caller answers them 504.
   [[nodiscard]] std::vector<std::uint64_t> expire(TimePoint now);
 
-  // Removes and returns, in dispatch order, the queued tickets of every model that no ready pool
-  // serves in the current snapshot: waiting would have no end (no engine will take them), so the
-  // caller answers them 503 at once instead.
+  // Removes and returns, in dispatch order, the queued tickets of every model none of whose
+  // endpoints passes its health probes in the current snapshot: waiting would have no end, so the
+  // caller answers them 503 at once instead. Open breakers do not count (they reopen by
+  // themselves).
   [[nodiscard]] std::vector<std::uint64_t> evict_unready();
 
   // Adopts a new registry snapshot and dispatches whatever now fits. Models that no pool lists any
@@ -178,6 +179,8 @@ class Scheduler {
                                                              PlacementFailure* failure = nullptr);
   // Publishes every board model's queue length (after any queue change).
   void publish_queued();
+  // True when an endpoint of a pool serving `model` passes its health probes (breakers aside).
+  [[nodiscard]] bool any_healthy_endpoint(std::string_view model) const;
   // Counts the board's fast-path claims into the models' drain rates.
   void absorb_fast_claims(TimePoint now);
   [[nodiscard]] std::optional<std::uint32_t> largest_free_ctx(std::string_view model) const;

@@ -98,8 +98,13 @@ std::optional<std::uint32_t> claim_free_slot(const RegistrySnapshot& snapshot, S
                                          PlacementRequest{model, needed_ctx, std::nullopt, {}});
     if (!placed.endpoint) return std::nullopt;
     const std::uint32_t e = *placed.endpoint;
-    const std::uint32_t slots = snapshot.pools[snapshot.endpoints[e].pool_index].slots;
-    if (board.try_claim(e, slots)) {
+    const PoolSnapshot& pool = snapshot.pools[snapshot.endpoints[e].pool_index];
+    // A pool shared by several models: a slot that frees up there belongs to whichever of them
+    // has work queued (the scheduler hands it over), not to a newcomer of another model.
+    for (const std::string& other : pool.models) {
+      if (board.queued(other) != 0) return std::nullopt;
+    }
+    if (board.try_claim(e, pool.slots)) {
       board.note_fast_claim(model);
       return e;
     }

@@ -63,7 +63,8 @@ class SlotBoard {
   std::unique_ptr<std::atomic<std::uint32_t>[]> fast_claims_;
 };
 
-// The I/O threads' fast path: when nothing of `model` is queued, places the request as place()
+// The I/O threads' fast path: when nothing of `model` is queued (nor of any other model of the
+// chosen endpoint's pool), places the request as place()
 // would (least loaded ready endpoint whose breaker is Closed in `snapshot`, whose pool fits
 // needed_ctx, with a free slot) and claims that slot. nullopt when there is nothing to claim at
 // once: the caller then submits to the scheduler, which queues or rejects with the reason.

@@ -258,6 +258,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       if (wec) co_return fail_retryable(UpstreamErrorKind::Timeout);
       co_return give_up();
     }
+    if (live.aborted) co_return fail_retryable(UpstreamErrorKind::Reset);  // shutdown: no resend
     if (conn.reused && fresh_tries == 0) {
       boost::system::error_code ignored;
       conn.socket.close(ignored);

@@ -48,10 +48,12 @@ struct Worker {
   }
 
   ServerShared& shared;
+  // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
+  // registrations unlink from this list.
+  LiveExchanges live;  // exchanges talking to engines now (ended with a final event on shutdown)
   boost::asio::io_context io;
   WorkerMetrics metrics;
   UpstreamPool upstreams;
-  LiveExchanges live;  // exchanges talking to engines now (ended with a final event on shutdown)
 
  private:
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;

@@ -284,6 +284,24 @@ TEST(Scheduler, SharesSlotsWithFastPathClaimsAndHoldsThemBackForQueuedWork) {
   EXPECT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), 0u);
 }
 
+TEST(Scheduler, KeepsQueuedTicketsWhileOnlyBreakersAreOpen) {
+  // m2's one endpoint fails twice (threshold 2): its breaker opens, and the next ticket queues.
+  Scheduler s(config(), two_pools());
+  for (std::uint64_t id = 1; id <= 2; ++id) {
+    expect_dispatched(s.submit(ticket(id, "m2"), t0), 2);
+    EXPECT_TRUE(s.release(2, false, t0).empty());
+  }
+  EXPECT_EQ(s.breaker_state(2, t0), BreakerState::Open);
+  expect_queued(s.submit(ticket(3, "m2"), t0), 0);
+  // The endpoint still passes its health probes: an open breaker is no reason to give up.
+  EXPECT_TRUE(s.evict_unready().empty());
+  EXPECT_EQ(s.queue_depth("m2", I), 1u);
+  // After the cool-off the breaker lets the queued ticket through as its trial.
+  const auto d = s.poll(t0 + milliseconds(1001));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].id, 3u);
+}
+
 TEST(Scheduler, CountsFastPathClaimsInTheDrainRate) {
   Scheduler s(config(1), two_pools());
   // Without any dispatch on record, Retry-After falls back to 1 s per queued request.

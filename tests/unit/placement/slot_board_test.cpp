@@ -70,6 +70,17 @@ TEST(ClaimFreeSlot, LeavesFreeSlotsToQueuedWork) {
   EXPECT_EQ(claim_free_slot(*snap, board, "m2", 1), 2u);  // other models are not held back
 }
 
+TEST(ClaimFreeSlot, LeavesASharedPoolsFreeSlotsToAnotherModelsQueue) {
+  auto snap = std::make_shared<RegistrySnapshot>();
+  snap->pools.push_back({"shared", {"a", "b"}, 1, 4096, {0}});
+  snap->endpoints.push_back({0, 0, "http://e0", true});
+  SlotBoard board(1, {"a", "b"});
+  board.set_queued("b", 2);  // b waits for the pool a shares
+  EXPECT_EQ(claim_free_slot(*snap, board, "a", 1), std::nullopt);
+  board.set_queued("b", 0);
+  EXPECT_EQ(claim_free_slot(*snap, board, "a", 1), 0u);
+}
+
 TEST(ClaimFreeSlot, SkipsUnreadyEndpointsAndBreakersThatAreNotClosed) {
   auto snap = registry();
   snap->endpoints[0].ready = false;
