@@ -27,6 +27,9 @@ class CircuitBreaker {
 
   void on_success(TimePoint now);
   void on_failure(TimePoint now);
+  // A granted request that never reached the engine (its client left first): no verdict, but a
+  // HalfOpen trial it held is given back so the next request can be the trial.
+  void on_unused() noexcept { trial_in_flight_ = false; }
 
   // The state at `now` (an Open breaker whose cool-off has passed reads as HalfOpen).
   [[nodiscard]] BreakerState state(TimePoint now) const;

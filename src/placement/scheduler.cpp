@@ -271,6 +271,12 @@ std::vector<Dispatch> Scheduler::release(std::uint32_t endpoint, bool ok, TimePo
   return dispatch_queued(now);
 }
 
+std::vector<Dispatch> Scheduler::release_unused(std::uint32_t endpoint, TimePoint now) {
+  board_->release(endpoint);
+  if (endpoint < breakers_.size()) breakers_[endpoint].on_unused();
+  return dispatch_queued(now);
+}
+
 bool Scheduler::cancel(std::uint64_t id) {
   auto ticket = waiting_.find(id);
   if (ticket == waiting_.end()) return false;

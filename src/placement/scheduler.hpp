@@ -121,6 +121,10 @@ class Scheduler {
   // dispatched, in dispatch order, already counted in flight.
   [[nodiscard]] std::vector<Dispatch> release(std::uint32_t endpoint, bool ok, TimePoint now);
 
+  // As release(), for a dispatch that never reached the engine (abandoned before it was sent):
+  // the slot frees, the breaker records nothing (a half-open trial is given back).
+  [[nodiscard]] std::vector<Dispatch> release_unused(std::uint32_t endpoint, TimePoint now);
+
   // Removes a queued ticket; false when it is not queued.
   bool cancel(std::uint64_t id);
 

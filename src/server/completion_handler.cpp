@@ -246,7 +246,7 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
                           {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
     auto upstream = engines::make_upstream_request(endpoint.protocol, request, endpoint.base_path);
     if (!upstream) {
-      shared.control.release(endpoint_index, true);
+      shared.control.release_unused(endpoint_index);
       const Error e = upstream.error();
       keep = co_await answer_error(rc, e, headers_sent);
       answered = true;

@@ -251,6 +251,14 @@ void ControlPlane::submit(placement::Ticket ticket, std::shared_ptr<AdmissionWai
   });
 }
 
+void ControlPlane::release_unused(std::uint32_t endpoint) {
+  asio::post(control_, [this, endpoint] {
+    if (stopped_) return;
+    dispatch_all(scheduler_->release_unused(endpoint, Clock::now()));
+    refresh_gauges();
+  });
+}
+
 void ControlPlane::release(std::uint32_t endpoint, bool ok) {
   asio::post(control_, [this, endpoint, ok] {
     if (stopped_) return;
@@ -280,7 +288,7 @@ void ControlPlane::dispatch_all(const std::vector<placement::Dispatch>& dispatch
     if (it == pending_.end()) {
       // The ticket's owner is gone (should not happen: cancel removes it from the queue first);
       // give the slot back rather than leak it.
-      dispatch_all(scheduler_->release(d.endpoint, true, Clock::now()));
+      dispatch_all(scheduler_->release_unused(d.endpoint, Clock::now()));
       continue;
     }
     grant(std::move(it->second.waiter), d.endpoint);
@@ -292,7 +300,7 @@ void ControlPlane::grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t 
   auto ex = waiter->executor;
   asio::post(ex, [this, waiter = std::move(waiter), endpoint] {
     if (waiter->state != AdmissionWaiter::State::Waiting) {
-      release(endpoint, true);  // abandoned while the grant was on its way
+      release_unused(endpoint);  // abandoned while the grant was on its way
       return;
     }
     waiter->state = AdmissionWaiter::State::Granted;

@@ -56,6 +56,9 @@ class ControlPlane {
   void submit(placement::Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter);
   // A request on `endpoint` finished; ok=false counts against the endpoint's breaker.
   void release(std::uint32_t endpoint, bool ok);
+  // A slot granted (or claimed) but never used to reach the engine: frees it without a breaker
+  // verdict.
+  void release_unused(std::uint32_t endpoint);
   // The waiter gave up (deadline, client gone). If it was already granted, the grant's
   // completion sees State::Abandoned and releases the slot.
   void cancel(std::uint64_t id);

@@ -77,5 +77,18 @@ TEST(CircuitBreaker, NamesStates) {
   EXPECT_EQ(to_string(BreakerState::HalfOpen), "half_open");
 }
 
+TEST(CircuitBreaker, AnUnusedTrialIsGivenBackWithoutAVerdict) {
+  CircuitBreaker b(1, std::chrono::milliseconds(100));
+  const TimePoint t = TimePoint{} + std::chrono::hours(1);
+  b.on_failure(t);
+  const TimePoint later = t + std::chrono::milliseconds(100);
+  ASSERT_EQ(b.state(later), BreakerState::HalfOpen);
+  EXPECT_TRUE(b.allow_request(later));                // the trial
+  EXPECT_FALSE(b.allow_request(later));               // only one at a time
+  b.on_unused();                                      // its client left before it was sent
+  EXPECT_EQ(b.state(later), BreakerState::HalfOpen);  // not closed: nothing was proven
+  EXPECT_TRUE(b.allow_request(later));                // the next request may be the trial
+}
+
 }  // namespace
 }  // namespace sy::placement
