@@ -1,69 +1,29 @@
 // Checks the steady-state promise of sy_sse: once buffers have grown, parsing and encoding allocate
-// nothing. This file replaces the global operator new/delete for the whole sse_test executable to
-// count allocations while a test's window is open.
+// nothing. The sse_test executable links tests/testutil/counting_allocator.cpp, which counts
+// allocations while a test's AllocationWindow is open.
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "sse/sse_parser.hpp"
 #include "sse/sse_writer.hpp"
-
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<std::size_t> g_allocations{0};
-
-void* counted_alloc(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return counted_alloc(size); }
-void* operator new[](std::size_t size) { return counted_alloc(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-// The nothrow forms too (simdjson allocates with `new (std::nothrow) T[]`): every allocation and
-// release must go through the same replaced pair, or a sanitizer rightly reports new[] vs free.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return counted_alloc(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "testutil/allocation_window.hpp"
 
 namespace sy::sse {
 namespace {
 
-// Counts allocations made while it is alive.
-class AllocationWindow {
- public:
-  AllocationWindow() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationWindow() { g_counting = false; }
-  AllocationWindow(const AllocationWindow&) = delete;
-  AllocationWindow& operator=(const AllocationWindow&) = delete;
-  [[nodiscard]] std::size_t count() const { return g_allocations.load(); }
-};
+using testutil::AllocationWindow;
+
+// The window must see allocations at all, or every "allocates nothing" below would pass vacuously
+// (e.g. if the counting allocator were not linked).
+TEST(SseAllocation, WindowCountsRealAllocations) {
+  AllocationWindow window;
+  auto p = std::make_unique<std::string>(100, 'x');
+  EXPECT_GE(window.count(), 1u);
+}
 
 std::string make_stream() {
   std::string s;
