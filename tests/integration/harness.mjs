@@ -805,6 +805,25 @@ export async function assertServing(serve, { seed = 3, maxTokens = 4 } = {}) {
 }
 
 /**
+ * Asserts that `r` (an httpRequest result) is an error answer with `status` and OpenAI's envelope
+ * plus Switchyard's `retriable`, with error code `code`. Returns the `error` object.
+ */
+export function assertEnvelope(r, status, code) {
+  if (r.status !== status) throw new Error(`status ${r.status}, expected ${status}: ${r.text}`);
+  if (!/^application\/json/.test(String(r.headers['content-type']))) {
+    throw new Error(`content-type ${r.headers['content-type']}: ${r.text}`);
+  }
+  const error = r.json().error;
+  if (!error) throw new Error(`no error envelope: ${r.text}`);
+  if (error.code !== code) throw new Error(`code ${error.code}, expected ${code}: ${r.text}`);
+  if (typeof error.message !== 'string' || error.message.length === 0) throw new Error(`no message: ${r.text}`);
+  if (typeof error.type !== 'string') throw new Error(`no type: ${r.text}`);
+  if (!('param' in error)) throw new Error(`param missing (may be null): ${r.text}`);
+  if (typeof error.retriable !== 'boolean') throw new Error(`retriable not a boolean: ${r.text}`);
+  return error;
+}
+
+/**
  * Starts a stream in the background. Returns {done (Promise of the sseRequest result), abort(),
  * firstData (Promise resolved at the first data event), events()}. Use it to hold an engine
  * slot: `const a = openStream(...); await a.firstData; ... a.abort(); await a.done`.

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import {
+  assertEnvelope,
   HOST,
   SseParser,
   chatBody,
@@ -32,18 +33,6 @@ import {
 
 const MAX_BODY = 65536;
 
-function assertEnvelope(r, status, code) {
-  assert.equal(r.status, status, r.text);
-  assert.match(String(r.headers['content-type']), /^application\/json/);
-  const body = r.json();
-  assert.ok(body.error, `no error envelope: ${r.text}`);
-  assert.equal(body.error.code, code, r.text);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(body.error.message.length > 0);
-  assert.equal(typeof body.error.type, 'string');
-  assert.ok('param' in body.error, 'param is present (may be null)');
-  return body.error;
-}
 
 /**
  * Parses one HTTP response head starting at `offset` of `buf` (a Buffer). Returns

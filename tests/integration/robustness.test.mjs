@@ -8,6 +8,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import {
+  assertEnvelope,
   assertServing,
   chatBody,
   expectedText,
@@ -28,19 +29,6 @@ import {
 
 const MAX_BODY = 65536;
 
-function assertEnvelope(r, status, code) {
-  assert.equal(r.status, status, r.text);
-  assert.match(String(r.headers['content-type']), /^application\/json/);
-  const body = r.json();
-  assert.ok(body.error, `no error envelope: ${r.text}`);
-  assert.equal(body.error.code, code, r.text);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(body.error.message.length > 0);
-  assert.equal(typeof body.error.type, 'string');
-  assert.ok('param' in body.error, 'param is present (may be null)');
-  assert.equal(typeof body.error.retriable, 'boolean');
-  return body.error;
-}
 
 /** Parses the status line of a raw HTTP response. */
 function rawStatus(text) {
