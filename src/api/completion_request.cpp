@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "common/json_scan.hpp"
+
 namespace sy::api {
 namespace {
 
@@ -14,38 +16,41 @@ std::uint32_t chars_to_tokens(std::uint64_t chars) {
   return t > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(t);
 }
 
-// Removes the object member whose value token spans [value_begin, value_end) from `body`,
-// together with its key and one adjoining comma, so the result stays valid JSON.
-void erase_member(std::string& body, std::size_t value_begin, std::size_t value_end) {
-  // Walk back over whitespace, ':', whitespace and the quoted key.
-  std::size_t i = value_begin;
-  auto skip_ws_back = [&] {
-    while (i > 0 && (body[i - 1] == ' ' || body[i - 1] == '\t' || body[i - 1] == '\n' ||
-                     body[i - 1] == '\r'))
-      --i;
-  };
-  skip_ws_back();
-  if (i == 0 || body[i - 1] != ':') return;
-  --i;
-  skip_ws_back();
-  if (i == 0 || body[i - 1] != '"') return;
-  --i;
-  while (i > 0 && !(body[i - 1] == '"' && (i < 2 || body[i - 2] != '\\'))) --i;
-  if (i == 0) return;
-  --i;  // at the key's opening quote
-  std::size_t begin = i;
-  std::size_t end = value_end;
-  skip_ws_back();
-  if (i > 0 && body[i - 1] == ',') {
-    begin = i - 1;  // "..., "priority":"batch"" → drop the comma before
-  } else {
-    std::size_t j = end;
-    while (j < body.size() &&
-           (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r'))
-      ++j;
-    if (j < body.size() && body[j] == ',') end = j + 1;  // first member: drop the comma after
+// Removes every top-level `priority` member with a string value (Switchyard's own field; a
+// numeric one is an engine's and stays).
+void erase_string_priority(std::string& body) {
+  for (;;) {
+    const auto members = json::top_level_members(body);
+    std::size_t found = members.size();
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (members[i].key == "priority" && !members[i].value.empty() &&
+          members[i].value.front() == '"') {
+        found = i;
+        break;
+      }
+    }
+    if (found == members.size()) return;
+    body = json::without_member(body, members, found);
   }
-  body.erase(begin, end - begin);
+}
+
+Error invalid_json(const json::ScanResult& scan) {
+  switch (scan.status) {
+    case json::ScanStatus::InvalidUtf8:
+      return Error{ErrorCode::InvalidJson, "The request body is not valid UTF-8.", {}, 0};
+    case json::ScanStatus::TooDeep:
+      return Error{ErrorCode::InvalidJson,
+                   "The request body nests arrays and objects deeper than " +
+                       std::to_string(json::kMaxDepth) + " levels.",
+                   {},
+                   0};
+    default:
+      return Error{ErrorCode::InvalidJson,
+                   "The request body is not valid JSON (at byte " + std::to_string(scan.offset) +
+                       ").",
+                   {},
+                   0};
+  }
 }
 
 std::uint64_t text_length_of_content(simdjson::ondemand::value content) {
@@ -103,12 +108,11 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
   req.kind = kind;
   const std::size_t size = body.size();
   body.reserve(size + simdjson::SIMDJSON_PADDING);
-  // A full DOM parse first: On-Demand only validates what it visits, and a request with broken
-  // JSON anywhere must get a 400 here rather than reach the engine.
-  thread_local simdjson::dom::parser validator;
-  simdjson::dom::element ignored;
-  if (validator.parse(body.data(), size, false).get(ignored)) {
-    return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
+  // A full validation first: On-Demand only validates what it visits, and a request with broken
+  // JSON anywhere must get a 400 here rather than reach the engine. It accepts every RFC 8259
+  // text, numbers of any size included, since members we do not read pass through untouched.
+  if (const json::ScanResult scan = json::validate(body); !scan.ok()) {
+    return tl::unexpected(invalid_json(scan));
   }
   thread_local simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
@@ -122,7 +126,6 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
 
   bool have_model = false;
   bool have_input = false;
-  std::optional<std::pair<std::size_t, std::size_t>> priority_span;
   std::uint64_t chars = 0;
 
   for (auto field : root) {
@@ -180,14 +183,12 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
       req.max_tokens = static_cast<std::uint32_t>(n);
     } else if (key == "priority") {
       if (type != json_type::string) continue;  // an engine's own numeric priority passes through
-      std::string_view raw = value.raw_json_token();
       std::string_view p;
-      if (value.get_string().get(p)) return fail(ErrorCode::InvalidJson, "Bad `priority`.");
+      if (value.get_string().get(p)) {
+        return fail(ErrorCode::InvalidParams, "`priority` must be 'interactive' or 'batch'.",
+                    "priority");
+      }
       req.priority = std::string(p);
-      const std::size_t begin = static_cast<std::size_t>(raw.data() - body.data());
-      std::size_t end = begin + 1;  // past the closing quote of the string token
-      while (end < size && body[end] != '"') end += body[end] == '\\' ? 2 : 1;  // skip escapes
-      priority_span = {begin, end + 1};
     } else if (kind == CompletionKind::Chat && key == "messages") {
       simdjson::ondemand::array messages;
       if (type != json_type::array || value.get_array().get(messages)) {
@@ -243,7 +244,7 @@ Result<CompletionRequest> parse_completion_request(CompletionKind kind, std::str
   }
   req.estimated_prompt_tokens = chars_to_tokens(chars);
   body.resize(size);
-  if (priority_span) erase_member(body, priority_span->first, priority_span->second);
+  if (req.priority) erase_string_priority(body);
   req.upstream_body = std::move(body);
   return req;
 }

@@ -1,8 +1,8 @@
 #include "engines/upstream_request.hpp"
 
-#include <simdjson.h>
+#include <string>
 
-#include "common/json_writer.hpp"
+#include "common/json_scan.hpp"
 
 namespace sy::engines {
 
@@ -23,44 +23,50 @@ std::string join_path(std::string_view base, std::string_view path) {
 // `stop` becomes a one-element array, `stream` is set, `stream_options` (answered by Switchyard)
 // and `model` (used for placement) stay behind. llama.cpp ignores members it does not know.
 Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::object root;
-  if (parser.parse(request.upstream_body).get(root)) {
+  // The body was validated at admission; members are copied as the client wrote them (numbers of
+  // any size included), not re-serialised.
+  if (!json::validate(request.upstream_body).ok()) {
     return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
   }
+  const auto members = json::top_level_members(request.upstream_body);
   std::string out;
   out.reserve(request.upstream_body.size() + 64);
-  JsonWriter w(out);
-  w.begin_object();
+  out += '{';
+  auto member = [&out](std::string_view raw_key, std::string_view value) {
+    if (out.size() > 1) out += ',';
+    out += raw_key;
+    out += ':';
+    out += value;
+  };
   static constexpr std::string_view kTranslated[] = {
       "model", "max_tokens", "max_completion_tokens", "stream", "stream_options", "stop"};
   bool client_n_predict = false;
   bool client_cache_prompt = false;
-  for (auto [key, value] : root) {
+  for (const json::Member& m : members) {
     bool translated = false;
-    for (std::string_view name : kTranslated) translated = translated || key == name;
-    if (key == "stop") {
-      if (value.is_string()) {
-        w.key("stop").begin_array().raw(simdjson::minify(value)).end_array();
-      } else if (value.is_array()) {
-        w.key("stop").raw(simdjson::minify(value));
+    for (std::string_view name : kTranslated) translated = translated || m.key == name;
+    if (m.key == "stop") {
+      if (m.value.front() == '"') {
+        member(m.raw_key, "[" + std::string(m.value) + "]");
+      } else if (m.value.front() == '[') {
+        member(m.raw_key, m.value);
       }
     }
     if (translated) continue;
     // The client's own n_predict stands only when it did not also send max_tokens.
-    if (key == "n_predict") {
+    if (m.key == "n_predict") {
       if (request.max_tokens) continue;
       client_n_predict = true;
     }
-    if (key == "cache_prompt") client_cache_prompt = true;
-    w.key(key).raw(simdjson::minify(value));
+    if (m.key == "cache_prompt") client_cache_prompt = true;
+    member(m.raw_key, m.value);
   }
   if (!client_n_predict) {
-    w.field("n_predict", request.max_tokens ? std::int64_t{*request.max_tokens} : std::int64_t{-1});
+    member("\"n_predict\"", request.max_tokens ? std::to_string(*request.max_tokens) : "-1");
   }
-  w.field("stream", request.stream);
-  if (!client_cache_prompt) w.field("cache_prompt", true);
-  w.end_object();
+  member("\"stream\"", request.stream ? "true" : "false");
+  if (!client_cache_prompt) member("\"cache_prompt\"", "true");
+  out += '}';
   return out;
 }
 

@@ -29,6 +29,15 @@ void register_sim_command(CLI::App& app) {
   sim->add_option("--max-waiting", config->max_waiting,
                   "Requests allowed to wait for a slot; beyond that 503")
       ->capture_default_str();
+  sim->add_option("--fault-status", config->fault_status,
+                  "Answer every generation request with this HTTP status (a broken engine)")
+      ->check(CLI::Range(100, 599));
+  sim->add_option("--fault-fail-after-tokens", config->fault_fail_after_tokens,
+                  "Close every stream abruptly after N tokens")
+      ->check(CLI::NonNegativeNumber);
+  sim->add_option("--fault-stall-after-tokens", config->fault_stall_after_tokens,
+                  "Stop sending every stream after N tokens, keeping the connection")
+      ->check(CLI::NonNegativeNumber);
   sim->callback([config] {
     const int rc = run_sim(*config);
     if (rc != 0) throw CLI::RuntimeError(rc);

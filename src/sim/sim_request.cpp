@@ -133,7 +133,7 @@ Result<SimFaults> parse_faults(od::value& v) {
     od::value value = field.value();
     std::int64_t n = -1;
     if (key == "ttft_ms" || key == "itl_ms" || key == "stall_after_tokens" ||
-        key == "fail_after_tokens" || key == "status") {
+        key == "fail_after_tokens" || key == "status" || key == "retry_after_s") {
       if (!read_int(value, n)) {
         return bad_param("sim_options." + std::string(key), "must be an integer");
       }
@@ -152,6 +152,7 @@ Result<SimFaults> parse_faults(od::value& v) {
     if (key == "itl_ms" && n >= 0) faults.itl_ms = n;
     if (key == "stall_after_tokens") faults.stall_after_tokens = n;
     if (key == "fail_after_tokens") faults.fail_after_tokens = n;
+    if (key == "retry_after_s") faults.retry_after_s = n;
   }
   return faults;
 }

@@ -23,6 +23,7 @@ struct SimFaults {
   std::int64_t stall_after_tokens = -1;  // >= 0: stop sending after N tokens, keep the socket
   std::int64_t fail_after_tokens = -1;   // >= 0: close the socket after N tokens
   int status = 0;                        // != 0: answer at once with this status and an error
+  std::int64_t retry_after_s = -1;       // >= 0: Retry-After on an injected 429 or 503 (default 1)
 };
 
 struct SimRequest {

@@ -67,8 +67,10 @@ void append_event_chunk(std::string& out, std::string& scratch, Fill&& fill) {
 }  // namespace
 
 void append_response_head(std::string& out, int status, std::string_view content_type,
-                          std::size_t content_length, bool keep_alive) {
+                          std::size_t content_length, bool keep_alive,
+                          std::string_view extra_headers) {
   append_status_line(out, status);
+  out += extra_headers;
   out += "Content-Type: ";
   out += content_type;
   out += "\r\nContent-Length: ";

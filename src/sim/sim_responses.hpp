@@ -13,9 +13,11 @@ namespace sy::sim {
 
 // ---- HTTP/1.1 framing ----
 
-// Status line and headers of a response with a body of `content_length` bytes.
+// Status line and headers of a response with a body of `content_length` bytes. `extra_headers`
+// are complete header lines, each ending in CRLF.
 void append_response_head(std::string& out, int status, std::string_view content_type,
-                          std::size_t content_length, bool keep_alive);
+                          std::size_t content_length, bool keep_alive,
+                          std::string_view extra_headers = {});
 // Status line and headers of a chunked text/event-stream response.
 void append_stream_head(std::string& out, bool keep_alive);
 // Frames `payload` as one HTTP/1.1 chunk: "<hex size>\r\n<payload>\r\n".

@@ -64,7 +64,8 @@ class Session {
   asio::awaitable<void> watch_peer();
   asio::awaitable<void> park();
   asio::awaitable<bool> write_out();
-  asio::awaitable<bool> send_body(int status, std::string_view content_type, bool keep_alive);
+  asio::awaitable<bool> send_body(int status, std::string_view content_type, bool keep_alive,
+                                  std::string_view extra_headers = {});
   asio::awaitable<bool> send_error(int status, std::string_view message, std::string_view type,
                                    std::string_view param, std::string_view code, bool keep_alive);
   asio::awaitable<bool> send_error(Error error, bool keep_alive);
@@ -208,10 +209,24 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
                                   worker_.json);
   if (!parsed) co_return co_await send_error(parsed.error(), keep_alive);
   request_ = std::move(*parsed);
-  if (request_.faults.status != 0) {
-    const int status = request_.faults.status;
-    co_return co_await send_error(status, "Injected failure (sim_options.status).",
-                                  error_type_for_status(status), "", "sim_injected", keep_alive);
+  // The --fault-* flags make a broken engine: they apply where the request sets nothing itself.
+  SimFaults& faults = request_.faults;
+  const SimConfig& config = worker_.config;
+  if (faults.status == 0) faults.status = config.fault_status;
+  if (faults.fail_after_tokens < 0) faults.fail_after_tokens = config.fault_fail_after_tokens;
+  if (faults.stall_after_tokens < 0) faults.stall_after_tokens = config.fault_stall_after_tokens;
+  if (faults.status != 0) {
+    const int status = faults.status;
+    body_.clear();
+    append_error_body(body_, "Injected failure (sim_options.status).",
+                      error_type_for_status(status), "", "sim_injected");
+    // Overload answers say when to come back, as engines and gateways do.
+    std::string retry_after;
+    if (status == 429 || status == 503) {
+      retry_after = "Retry-After: " +
+                    std::to_string(faults.retry_after_s >= 0 ? faults.retry_after_s : 1) + "\r\n";
+    }
+    co_return co_await send_body(status, "application/json", keep_alive, retry_after);
   }
 
   peer_gone_ = false;
@@ -390,9 +405,9 @@ asio::awaitable<bool> Session::write_out() {
 }
 
 asio::awaitable<bool> Session::send_body(int status, std::string_view content_type,
-                                         bool keep_alive) {
+                                         bool keep_alive, std::string_view extra_headers) {
   out_.clear();
-  append_response_head(out_, status, content_type, body_.size(), keep_alive);
+  append_response_head(out_, status, content_type, body_.size(), keep_alive, extra_headers);
   out_ += body_;
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTok);
   co_return !ec && keep_alive;

@@ -325,6 +325,25 @@ struct PriorityCase {
   std::string expected_upstream;
 };
 
+TEST(ParseCompletionRequest, AcceptsNumbersOfAnySizeInFieldsItDoesNotRead) {
+  const std::string body =
+      R"({"model":"m","x":18446744073709551616,"y":1e309,"z":-1.5e-400,"messages":)" +
+      std::string(kMessages) + R"(,"w":[123456789012345678901234567890]})";
+  const auto r = parse_chat(body);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->upstream_body, body);  // byte for byte
+}
+
+TEST(ParseCompletionRequest, OutOfRangeMaxTokensIsInvalidParamsNotInvalidJson) {
+  for (const char* value : {"18446744073709551617", "1e309", "-1", "2.5", "10000001"}) {
+    const auto r = parse_chat(R"({"model":"m","max_tokens":)" + std::string(value) +
+                              R"(,"messages":)" + std::string(kMessages) + "}");
+    ASSERT_FALSE(r.has_value()) << value;
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidParams) << value;
+    EXPECT_EQ(r.error().param, "max_tokens") << value;
+  }
+}
+
 TEST(ParseCompletionRequest, RemovesStringPriorityInEveryPosition) {
   const std::string msgs(kMessages);
   const PriorityCase cases[] = {
@@ -335,7 +354,7 @@ TEST(ParseCompletionRequest, RemovesStringPriorityInEveryPosition) {
       {"last", R"({"model":"m","messages":)" + msgs + R"(,"priority":"batch"})",
        R"({"model":"m","messages":)" + msgs + "}"},
       {"first with spaces", R"({ "priority" : "batch" , "model":"m","messages":)" + msgs + "}",
-       R"({  "model":"m","messages":)" + msgs + "}"},
+       R"({ "model":"m","messages":)" + msgs + "}"},
       {"middle pretty-printed",
        "{\n  \"model\": \"m\",\n  \"priority\": \"batch\",\n  \"messages\": " + msgs + "\n}",
        "{\n  \"model\": \"m\",\n  \"messages\": " + msgs + "\n}"},
@@ -345,9 +364,9 @@ TEST(ParseCompletionRequest, RemovesStringPriorityInEveryPosition) {
        "{\r\n\t\"model\": \"m\",\r\n\t\"messages\": " + msgs + "\r\n}"},
       {"first pretty-printed",
        "{\n  \"priority\": \"batch\"\n  ,\n  \"model\": \"m\",\n  \"messages\": " + msgs + "\n}",
-       "{\n  \n  \"model\": \"m\",\n  \"messages\": " + msgs + "\n}"},
+       "{\n  \"model\": \"m\",\n  \"messages\": " + msgs + "\n}"},
       {"space before comma", R"({"model":"m" , "priority":"batch" , "messages":)" + msgs + "}",
-       R"({"model":"m"  , "messages":)" + msgs + "}"},
+       R"({"model":"m" , "messages":)" + msgs + "}"},
       {"empty string", R"({"model":"m","priority":"","messages":)" + msgs + "}",
        R"({"model":"m","messages":)" + msgs + "}"},
   };

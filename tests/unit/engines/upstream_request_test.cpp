@@ -202,11 +202,20 @@ TEST(UpstreamRequest, DropsNullStopForLlamaCpp) {
   EXPECT_EQ(up->body.find("stop"), std::string::npos) << up->body;
 }
 
-TEST(UpstreamRequest, CopiesPromptArrayForLlamaCpp) {
+TEST(UpstreamRequest, CopiesPromptArrayForLlamaCppAsWritten) {
   const auto req = text(R"({"model":"m","prompt":[1, 2, 3]})");
   const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
-  EXPECT_NE(up->body.find(R"("prompt":[1,2,3])"), std::string::npos) << up->body;
+  EXPECT_NE(up->body.find(R"("prompt":[1, 2, 3])"), std::string::npos) << up->body;
+}
+
+TEST(UpstreamRequest, PassesBigNumbersToLlamaCppByteForByte) {
+  const auto req =
+      text(R"({"model":"m","prompt":"p","seed":18446744073709551616,"temperature":1e309})");
+  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
+  ASSERT_TRUE(up.has_value()) << up.error().message;
+  EXPECT_NE(up->body.find(R"("seed":18446744073709551616)"), std::string::npos) << up->body;
+  EXPECT_NE(up->body.find(R"("temperature":1e309)"), std::string::npos) << up->body;
 }
 
 TEST(UpstreamRequest, FailsForLlamaCppWhenBodyIsNotJson) {
