@@ -45,11 +45,11 @@ Error invalid_json(const json::ScanResult& scan) {
                    {},
                    0};
     default:
-      return Error{ErrorCode::InvalidJson,
-                   "The request body is not valid JSON (at byte " + std::to_string(scan.offset) +
-                       ").",
-                   {},
-                   0};
+      return Error{
+          ErrorCode::InvalidJson,
+          "The request body is not valid JSON (at byte " + std::to_string(scan.offset) + ").",
+          {},
+          0};
   }
 }
 

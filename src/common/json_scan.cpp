@@ -89,8 +89,8 @@ std::size_t scan_number(std::string_view t, std::size_t& p) noexcept {
 }
 
 std::size_t scan_literal(std::string_view t, std::size_t& p) noexcept {
-  for (const std::string_view word : {std::string_view("true"), std::string_view("false"),
-                                      std::string_view("null")}) {
+  for (const std::string_view word :
+       {std::string_view("true"), std::string_view("false"), std::string_view("null")}) {
     if (t.substr(p, word.size()) == word) return p + word.size();
   }
   return kNpos;
@@ -167,11 +167,21 @@ std::string unescape(std::string_view token) {
     }
     const char e = s[++i];
     switch (e) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         std::uint32_t cp = hex4(s.substr(i + 1));
         i += 4;
@@ -186,7 +196,9 @@ std::string unescape(std::string_view token) {
         append_utf8(out, cp);
         break;
       }
-      default: out += e; break;  // \" \\ \/
+      default:
+        out += e;
+        break;  // \" \\ \/
     }
   }
   return out;

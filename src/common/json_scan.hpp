@@ -22,9 +22,9 @@ inline constexpr std::size_t kMaxDepth = 512;
 
 enum class ScanStatus : unsigned char {
   Ok,
-  InvalidUtf8,   // the text is not UTF-8
-  Syntax,        // not a JSON text (RFC 8259 grammar)
-  TooDeep,       // nesting beyond kMaxDepth
+  InvalidUtf8,  // the text is not UTF-8
+  Syntax,       // not a JSON text (RFC 8259 grammar)
+  TooDeep,      // nesting beyond kMaxDepth
 };
 
 struct ScanResult {

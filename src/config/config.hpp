@@ -11,7 +11,7 @@
 //   queue:    { capacity (>= 0), policy: reject | drop-lru | shed-low-priority,
 //               position_interval_ms (>= 1) }
 //   health:   { interval_ms, timeout_ms, healthy_after, unhealthy_after }     all >= 1
-//   breaker:  { failure_threshold, open_ms }                                   all >= 1
+//   breaker:  { failure_threshold, open_ms (>= 1), max_ejection_percent (0-100) }
 //   retry:    { max_attempts (>= 1), backoff_base_ms, backoff_max_ms (>= backoff_base_ms) }
 //   sessions: { ttl_ms, max_entries }
 //   pools:                          a list; may be empty (the server then is not ready)
@@ -78,6 +78,9 @@ struct Health {
 struct Breaker {
   std::uint32_t failure_threshold = 5;
   std::uint32_t open_ms = 5000;
+  // The most of a model's ready endpoints that open breakers may take out at once (rounded
+  // down, never the last one); beyond it, endpoints keep serving (panic routing).
+  std::uint32_t max_ejection_percent = 50;
 };
 
 struct Retry {

@@ -112,6 +112,9 @@ Status parse_breaker(const Source& src, const Field& node, Breaker& out) {
                           if (key == "failure_threshold")
                             return read_uint(src, v, path, out.failure_threshold, 1);
                           if (key == "open_ms") return read_uint(src, v, path, out.open_ms, 1);
+                          if (key == "max_ejection_percent") {
+                            return read_uint(src, v, path, out.max_ejection_percent, 0, 100);
+                          }
                           return unknown_key(src, k, kWhere);
                         });
 }

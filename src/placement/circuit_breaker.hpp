@@ -43,6 +43,8 @@ class CircuitBreaker {
   bool allow_request(TimePoint now);
 
   [[nodiscard]] std::uint32_t consecutive_failures() const noexcept { return failures_; }
+  // When the breaker last opened (meaningful while it is Open or HalfOpen).
+  [[nodiscard]] TimePoint opened_at() const noexcept { return opened_at_; }
 
  private:
   void open(TimePoint now);

@@ -75,4 +75,18 @@ PlacementResult place(const RegistrySnapshot& snapshot, std::span<const std::uin
   return {std::nullopt, PlacementFailure::AllBusy};
 }
 
+bool has_untried_endpoint(const RegistrySnapshot& snapshot, std::string_view model,
+                          std::uint32_t needed_ctx, std::span<const std::uint32_t> excluded) {
+  for (const PoolSnapshot& pool : snapshot.pools) {
+    if (!pool_serves(pool, model) || pool.ctx_max < needed_ctx) continue;
+    for (const std::uint32_t e : pool.endpoint_indices) {
+      if (e >= snapshot.endpoints.size()) continue;
+      const EndpointSnapshot& endpoint = snapshot.endpoints[e];
+      if (!endpoint.ready || endpoint.ejected) continue;
+      if (std::find(excluded.begin(), excluded.end(), e) == excluded.end()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sy::placement

@@ -59,4 +59,11 @@ struct PlacementResult {
                                     std::span<const bool> breaker_allows,
                                     const PlacementRequest& request);
 
+// True when an endpoint outside `excluded` could take the request: its pool lists the model and
+// fits needed_ctx, and it is ready and not ejected by its breaker (slots aside: it may queue).
+// Decides whether a failed attempt is worth retrying elsewhere.
+[[nodiscard]] bool has_untried_endpoint(const RegistrySnapshot& snapshot, std::string_view model,
+                                        std::uint32_t needed_ctx,
+                                        std::span<const std::uint32_t> excluded);
+
 }  // namespace sy::placement

@@ -32,7 +32,7 @@ bool RegistrySnapshot::pool_ready(std::uint32_t pool_index) const {
   if (pool_index >= pools.size()) return false;
   const auto& indices = pools[pool_index].endpoint_indices;
   return std::any_of(indices.begin(), indices.end(), [this](std::uint32_t e) {
-    return e < endpoints.size() && endpoints[e].ready && endpoints[e].breaker != BreakerState::Open;
+    return e < endpoints.size() && endpoints[e].ready && !endpoints[e].ejected;
   });
 }
 

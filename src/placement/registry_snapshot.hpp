@@ -27,6 +27,10 @@ struct EndpointSnapshot {
   std::string url;
   bool ready = false;
   BreakerState breaker = BreakerState::Closed;
+  // Out of service because of its breaker: Open, and within the share of the model's endpoints
+  // that breakers may take out (see ejection_cap.hpp). An Open endpoint beyond that share keeps
+  // serving and is not ejected.
+  bool ejected = false;
 };
 
 struct PoolSnapshot {
@@ -42,7 +46,7 @@ struct RegistrySnapshot {
   std::vector<PoolSnapshot> pools;
   std::vector<EndpointSnapshot> endpoints;
 
-  // True when at least one endpoint of the pool is ready and its breaker is not Open.
+  // True when at least one endpoint of the pool is ready and not ejected.
   // False for an out-of-range pool_index.
   [[nodiscard]] bool pool_ready(std::uint32_t pool_index) const;
   [[nodiscard]] bool any_pool_ready() const;

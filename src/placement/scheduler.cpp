@@ -41,7 +41,11 @@ void Scheduler::adopt(std::shared_ptr<const RegistrySnapshot> snapshot) {
       breakers_.emplace_back(config_.breaker_failure_threshold, config_.breaker_open_for);
     }
     breaker_allows_ = std::make_unique<bool[]>(breakers_.size());
+    panic_ = std::make_unique<bool[]>(breakers_.size());
+    opened_at_.resize(breakers_.size());
+    for (std::size_t e = 0; e < breakers_.size(); ++e) breaker_allows_[e] = true;
   }
+  model_endpoints_ = model_endpoints(*snapshot_);
 
   models_ = snapshot_->all_models();
   for (const std::string& model : models_) {
@@ -59,9 +63,20 @@ void Scheduler::drop_if_orphaned(Models::iterator model) {
 }
 
 void Scheduler::refresh_breaker_flags(TimePoint now) {
+  bool all_allow = true;
   for (std::size_t e = 0; e < breakers_.size(); ++e) {
     breaker_allows_[e] = breakers_[e].permits(now);
+    opened_at_[e] = breakers_[e].opened_at();
+    all_allow = all_allow && breaker_allows_[e];
   }
+  const std::span<bool> panic(panic_.get(), breakers_.size());
+  if (all_allow) {
+    std::fill(panic.begin(), panic.end(), false);
+    return;
+  }
+  const std::span<bool> allows(breaker_allows_.get(), breakers_.size());
+  (void)cap_ejections(*snapshot_, model_endpoints_, allows, opened_at_,
+                      config_.max_ejection_percent, panic);
 }
 
 Scheduler::ModelState& Scheduler::model_state(std::string_view model) {
@@ -169,10 +184,16 @@ void Scheduler::commit(const Ticket& ticket, std::uint32_t endpoint, TimePoint n
   // place() only returns endpoints of the snapshot, and per-endpoint state covers all of them.
   // The slot itself was claimed on the board by place_and_claim().
   assert(endpoint < breakers_.size());
-  const bool granted = breakers_[endpoint].allow_request(now);  // claims a HalfOpen trial
-  assert(granted);  // place() saw permits(now) for this endpoint
-  (void)granted;
-  breaker_allows_[endpoint] = breakers_[endpoint].permits(now);
+  if (breakers_[endpoint].permits(now)) {
+    (void)breakers_[endpoint].allow_request(now);  // claims a HalfOpen trial
+    // A claimed trial refuses further requests, which the cap may have to overrule.
+    if (!breakers_[endpoint].permits(now)) refresh_breaker_flags(now);
+  } else {
+    // place() saw the endpoint allowed although its breaker refuses: the ejection cap keeps it
+    // in service.
+    assert(panic_[endpoint]);
+    ++panic_routed_;
+  }
   if (!ticket.session_id.empty()) {
     affinity_.bind(ticket.session_id, endpoint, now + config_.session_ttl);
   }

@@ -49,6 +49,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "placement/circuit_breaker.hpp"
+#include "placement/ejection_cap.hpp"
 #include "placement/placement.hpp"
 #include "placement/registry_snapshot.hpp"
 #include "placement/session_affinity.hpp"
@@ -62,6 +63,8 @@ struct SchedulerConfig {
   admission::OverflowPolicy policy = admission::OverflowPolicy::Reject;
   std::uint32_t breaker_failure_threshold = 5;
   Millis breaker_open_for{10'000};
+  // The most of a model's ready endpoints breakers may take out at once (see ejection_cap.hpp).
+  std::uint32_t max_ejection_percent = 50;
   std::size_t session_max_entries = 10'000;
   Millis session_ttl{600'000};
 };
@@ -116,13 +119,15 @@ class Scheduler {
   // itself when no pool of the model is ready at all.
   [[nodiscard]] SubmitOutcome submit(Ticket ticket, TimePoint now);
 
-  // A running request on `endpoint` finished. ok=false counts as a breaker failure (connect
-  // error, 5xx, reset before the first byte); ok=true as a success. Returns the queued tickets now
-  // dispatched, in dispatch order, already counted in flight.
+  // A running request on `endpoint` finished. ok=false counts as a breaker failure (the caller
+  // decides which outcomes are the endpoint's fault, see docs/resilience.md); ok=true as a
+  // success. Returns the queued tickets now dispatched, in dispatch order, already counted in
+  // flight.
   [[nodiscard]] std::vector<Dispatch> release(std::uint32_t endpoint, bool ok, TimePoint now);
 
-  // As release(), for a dispatch that never reached the engine (abandoned before it was sent):
-  // the slot frees, the breaker records nothing (a half-open trial is given back).
+  // As release(), for a dispatch that gives no verdict on the endpoint (abandoned before it was
+  // sent, backpressure, the client's own fault): the slot frees, the breaker records nothing (a
+  // half-open trial is given back).
   [[nodiscard]] std::vector<Dispatch> release_unused(std::uint32_t endpoint, TimePoint now);
 
   // Removes a queued ticket; false when it is not queued.
@@ -149,6 +154,20 @@ class Scheduler {
   [[nodiscard]] std::size_t queue_depth(std::string_view model, admission::Priority priority) const;
   [[nodiscard]] std::uint32_t in_flight(std::uint32_t endpoint) const;
   [[nodiscard]] BreakerState breaker_state(std::uint32_t endpoint, TimePoint now) const;
+  // Recomputes which endpoints breakers keep out of service at `now`, with the ejection cap.
+  void refresh_breakers(TimePoint now) { refresh_breaker_flags(now); }
+  // As of the last refresh: the endpoint's breaker is open (or its half-open trial is taken) and
+  // the cap keeps it out of service.
+  [[nodiscard]] bool ejected(std::uint32_t endpoint) const noexcept {
+    return endpoint < breakers_.size() && !breaker_allows_[endpoint];
+  }
+  // As of the last refresh: the breaker would keep the endpoint out, but the ejection cap keeps
+  // it in service (panic routing).
+  [[nodiscard]] bool in_panic(std::uint32_t endpoint) const noexcept {
+    return endpoint < breakers_.size() && panic_[endpoint];
+  }
+  // Requests placed on an endpoint in panic routing, since start.
+  [[nodiscard]] std::uint64_t panic_routed() const noexcept { return panic_routed_; }
   // Retry-After for a client refused by `model`'s queue now (from the model's drain rate and
   // queue depth), in [100, 60000] ms.
   [[nodiscard]] std::uint32_t retry_after_ms(std::string_view model, TimePoint now);
@@ -208,6 +227,10 @@ class Scheduler {
   std::vector<std::uint32_t> loads_;                   // scratch: board_->load_all()
   std::vector<CircuitBreaker> breakers_;               // by endpoint index
   std::unique_ptr<bool[]> breaker_allows_;             // scratch for place(); sized like breakers_
+  std::unique_ptr<bool[]> panic_;                      // sized like breakers_
+  std::vector<TimePoint> opened_at_;                   // scratch: when each breaker opened
+  ModelEndpoints model_endpoints_;                     // of snapshot_, for the ejection cap
+  std::uint64_t panic_routed_ = 0;
   SessionAffinity affinity_;
   std::size_t round_robin_ = 0;  // which model goes first in the next dispatch round
 };

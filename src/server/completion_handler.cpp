@@ -136,6 +136,7 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
   const std::uint32_t needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
   const std::uint32_t attempts = std::max<std::uint32_t>(1, config.retry.max_attempts);
   bool answered = false;
+  UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
 
   for (std::uint32_t attempt = 0; attempt < attempts && !answered; ++attempt) {
     // Fast path: nothing of this model waits and an endpoint has a free slot, so claim it here,
@@ -236,8 +237,9 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
       endpoint_index = waiter->endpoint;
     }
 
-    // Granted.
+    // Granted. A retry is counted here, when it really goes to another endpoint.
     const EndpointInfo& endpoint = shared.control.endpoints()[endpoint_index];
+    if (attempt > 0) worker.metrics.count_retry(retry_reason);
     worker.metrics.queue_wait.observe_ns((Clock::now() - wait_start).count());
     telemetry::log_event(LogLevel::Info, "placed", rc.correlation_id,
                          "The request was admitted and placed on the least loaded ready engine.",
@@ -252,11 +254,28 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
       answered = true;
       break;
     }
+    // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
+    // engine's 429 is retried or passed back to the client).
+    excluded.push_back(endpoint_index);
+    const bool may_retry =
+        attempt + 1 < attempts &&
+        placement::has_untried_endpoint(*worker.registry(), request.model, needed_ctx, excluded);
+    excluded.pop_back();
     shared.active_requests.fetch_add(1, std::memory_order_relaxed);
-    ExchangeResult r = co_await run_exchange(
-        ExchangeInput{rc, endpoint, request, *upstream, *deadline, *watch, headers_sent});
+    ExchangeResult r = co_await run_exchange(ExchangeInput{
+        rc, endpoint, request, *upstream, *deadline, *watch, headers_sent, may_retry});
     shared.active_requests.fetch_sub(1, std::memory_order_relaxed);
-    shared.control.release(endpoint_index, r.engine_healthy);
+    switch (r.verdict) {
+      case EndpointVerdict::Healthy:
+        shared.control.release(endpoint_index, true);
+        break;
+      case EndpointVerdict::Failed:
+        shared.control.release(endpoint_index, false);
+        break;
+      case EndpointVerdict::None:
+        shared.control.release_unused(endpoint_index);
+        break;
+    }
 
     switch (r.outcome) {
       case ExchangeOutcome::Completed:
@@ -273,16 +292,28 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
       case ExchangeOutcome::RetryableFailure: {
         last_error = r.error;
         excluded.push_back(endpoint_index);
+        // Look again now: the registry may have changed while the attempt ran.
+        const bool retry =
+            attempt + 1 < attempts && placement::has_untried_endpoint(
+                                          *worker.registry(), request.model, needed_ctx, excluded);
         telemetry::log_event(
             LogLevel::Warn, "upstream_failed", rc.correlation_id,
-            "The engine failed before sending anything; trying another endpoint.",
-            {{"endpoint", std::string_view(endpoint.url)}, {"code", r.error.info().code}});
-        if (attempt + 1 < attempts) {
-          worker.metrics.retries.inc();
-          asio::steady_timer backoff(rc.client.get_executor());
-          backoff.expires_after(retry_backoff(config.retry, attempt));
-          co_await backoff.async_wait(kToken);
+            retry ? "The engine failed before sending anything; trying another endpoint."
+                  : "The engine failed before sending anything, and no other endpoint is left to "
+                    "try; the client gets the error.",
+            {{"endpoint", std::string_view(endpoint.url)},
+             {"code", r.error.info().code},
+             {"reason", upstream_error_label(r.failure)},
+             {"retry", retry}});
+        if (!retry) {
+          keep = co_await answer_error(rc, last_error, headers_sent);
+          answered = true;
+          break;
         }
+        retry_reason = r.failure;
+        asio::steady_timer backoff(rc.client.get_executor());
+        backoff.expires_after(retry_backoff(config.retry, attempt));
+        co_await backoff.async_wait(kToken);
         break;
       }
     }

@@ -82,11 +82,14 @@ ControlPlane::ControlPlane(asio::io_context& control, const config::Config& conf
   sc.policy = to_admission(config.queue.policy);
   sc.breaker_failure_threshold = config.breaker.failure_threshold;
   sc.breaker_open_for = Millis(config.breaker.open_ms);
+  sc.max_ejection_percent = config.breaker.max_ejection_percent;
   sc.session_max_entries = config.sessions.max_entries;
   sc.session_ttl = Millis(config.sessions.ttl_ms);
   publish_snapshot();
   scheduler_ = std::make_unique<placement::Scheduler>(sc, snapshot());
   board_ = scheduler_->board();
+  observed_breaker_.assign(endpoints_.size(), placement::BreakerState::Closed);
+  observed_panic_.assign(endpoints_.size(), false);
   for (const std::string& model : scheduler_->models()) {
     auto q = std::make_unique<ControlGauges::ModelQueue>();
     q->model = model;
@@ -107,6 +110,7 @@ void ControlPlane::publish_snapshot() {
     es.ready = health_[e.index].ready();
     es.breaker =
         scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
+    es.ejected = scheduler_ && scheduler_->ejected(e.index);
     snap->endpoints.push_back(std::move(es));
   }
   snapshot_.publish(std::move(snap));
@@ -329,18 +333,74 @@ void ControlPlane::refresh_gauges() {
         static_cast<std::int64_t>(scheduler_->queue_depth(q->model, admission::Priority::Batch)),
         std::memory_order_relaxed);
   }
-  bool breaker_changed = false;
-  const auto snap = snapshot();
+  const bool snapshot_stale = observe_breakers(now);
   for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
     auto& g = *gauges_.endpoints[i];
-    const auto state = scheduler_->breaker_state(i, now);
-    if (snap && i < snap->endpoints.size() && snap->endpoints[i].breaker != state)
-      breaker_changed = true;
-    g.breaker.store(breaker_gauge(state), std::memory_order_relaxed);
+    g.breaker.store(breaker_gauge(observed_breaker_[i]), std::memory_order_relaxed);
+    g.panic.store(observed_panic_[i] ? 1 : 0, std::memory_order_relaxed);
     g.ready.store(health_[i].ready() ? 1 : 0, std::memory_order_relaxed);
     g.in_flight.store(scheduler_->in_flight(i), std::memory_order_relaxed);
   }
-  if (breaker_changed) publish_snapshot();
+  gauges_.panic_routed.store(scheduler_->panic_routed(), std::memory_order_relaxed);
+  if (snapshot_stale) publish_snapshot();
+}
+
+bool ControlPlane::observe_breakers(TimePoint now) {
+  using placement::BreakerState;
+  scheduler_->refresh_breakers(now);
+  bool stale = false;
+  const auto snap = snapshot();
+  for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
+    const EndpointInfo& e = endpoints_[i];
+    const BreakerState state = scheduler_->breaker_state(i, now);
+    const bool panic = scheduler_->in_panic(i);
+    if (snap && i < snap->endpoints.size() &&
+        (snap->endpoints[i].breaker != state ||
+         snap->endpoints[i].ejected != scheduler_->ejected(i))) {
+      stale = true;
+    }
+    if (state != observed_breaker_[i]) {
+      observed_breaker_[i] = state;
+      const std::size_t slot = state == BreakerState::Closed ? 0
+                               : state == BreakerState::Open ? 1
+                                                             : 2;
+      gauges_.breaker_transitions[slot].fetch_add(1, std::memory_order_relaxed);
+      std::string_view narration;
+      switch (state) {
+        case BreakerState::Open:
+          narration =
+              "Requests to the endpoint failed in a row; its breaker opened and it is ejected "
+              "for the cool-off, unless that would take out too much of its models' capacity.";
+          break;
+        case BreakerState::HalfOpen:
+          narration = "The breaker's cool-off passed; one trial request may go to the endpoint.";
+          break;
+        case BreakerState::Closed:
+          narration = "A request to the endpoint succeeded after the cool-off; its breaker closed.";
+          break;
+      }
+      telemetry::log_event(state == BreakerState::Open ? LogLevel::Warn : LogLevel::Info, "breaker",
+                           {}, narration,
+                           {{"endpoint", std::string_view(e.url)},
+                            {"pool", std::string_view(e.pool_id)},
+                            {"state", placement::to_string(state)}});
+    }
+    if (panic != observed_panic_[i]) {
+      observed_panic_[i] = panic;
+      telemetry::log_event(
+          panic ? LogLevel::Warn : LogLevel::Info, "panic_routing", {},
+          panic ? "The endpoint's breaker is open, but ejecting it would exceed "
+                  "breaker.max_ejection_percent of its models' ready endpoints (and never the "
+                  "last one); it keeps serving requests, and its health probes decide whether it "
+                  "is down."
+                : "Panic routing ended for the endpoint: its breaker closed, or enough other "
+                  "endpoints are in service again.",
+          {{"endpoint", std::string_view(e.url)},
+           {"pool", std::string_view(e.pool_id)},
+           {"panic", panic}});
+    }
+  }
+  return stale;
 }
 
 }  // namespace sy::server

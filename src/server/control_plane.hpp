@@ -75,6 +75,9 @@ class ControlPlane {
   void grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t endpoint);
   void reject(std::shared_ptr<AdmissionWaiter> waiter, Error error);
   void refresh_gauges();
+  // Counts and logs breaker transitions and panic-routing changes seen since the last call; true
+  // when the published snapshot no longer matches (a breaker state or ejection changed).
+  bool observe_breakers(TimePoint now);
   // Answers 503 to queued requests whose model no ready pool serves any more.
   void reject_unready();
   void on_probe_result(std::uint32_t endpoint, bool ok);
@@ -94,6 +97,8 @@ class ControlPlane {
   std::atomic<std::uint64_t> next_id_{1};
   boost::asio::steady_timer poll_timer_;
   bool stopped_ = false;
+  std::vector<placement::BreakerState> observed_breaker_;  // by endpoint, as last logged
+  std::vector<bool> observed_panic_;                       // by endpoint, as last logged
 };
 
 }  // namespace sy::server

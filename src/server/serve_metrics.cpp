@@ -82,6 +82,8 @@ std::string_view upstream_error_label(UpstreamErrorKind k) noexcept {
       return "stalled";
     case UpstreamErrorKind::Protocol:
       return "protocol";
+    case UpstreamErrorKind::Backpressure:
+      return "backpressure";
     default:
       return "other";
   }
@@ -184,10 +186,16 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
                      return m.tokens_after_client_left;
                    }));
   write_header(out, "switchyard_upstream_retries_total", "counter",
-               "Requests retried on another endpoint.");
-  write_sample(out, "switchyard_upstream_retries_total", {},
-               sum_counter(
-                   shards, [](const WorkerMetrics& m) -> const auto& { return m.retries; }));
+               "Attempts sent to another endpoint after a failure, by the failure's kind.");
+  for (const UpstreamErrorKind kind :
+       {UpstreamErrorKind::Connect, UpstreamErrorKind::Timeout, UpstreamErrorKind::Status5xx,
+        UpstreamErrorKind::Reset, UpstreamErrorKind::Protocol, UpstreamErrorKind::Backpressure}) {
+    const auto k = static_cast<std::size_t>(kind);
+    const Label labels[] = {{"reason", upstream_error_label(kind)}};
+    write_sample(out, "switchyard_upstream_retries_total", labels,
+                 sum_counter(
+                     shards, [&](const WorkerMetrics& m) -> const auto& { return m.retries[k]; }));
+  }
   write_header(out, "switchyard_deadline_exceeded_total", "counter",
                "Requests that ran out of time.");
   write_sample(
@@ -206,6 +214,28 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
     write_sample(out, "switchyard_endpoint_breaker_state", labels,
                  static_cast<std::int64_t>(e->breaker.load()));
   }
+  write_header(out, "switchyard_breaker_transitions_total", "counter",
+               "Circuit breaker state changes, by the state entered.");
+  {
+    static constexpr std::string_view kStates[] = {"closed", "open", "half_open"};
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Label labels[] = {{"to", kStates[i]}};
+      write_sample(out, "switchyard_breaker_transitions_total", labels,
+                   g.breaker_transitions[i].load(std::memory_order_relaxed));
+    }
+  }
+  write_header(out, "switchyard_endpoint_panic", "gauge",
+               "1 when the endpoint's breaker is open but the ejection cap keeps it serving.");
+  for (const auto& e : g.endpoints) {
+    const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
+    write_sample(out, "switchyard_endpoint_panic", labels,
+                 static_cast<std::int64_t>(e->panic.load()));
+  }
+  write_header(out, "switchyard_panic_routed_total", "counter",
+               "Requests placed on an endpoint whose breaker is open, because ejecting it would "
+               "exceed breaker.max_ejection_percent.");
+  write_sample(out, "switchyard_panic_routed_total", {},
+               g.panic_routed.load(std::memory_order_relaxed));
   write_header(out, "switchyard_endpoint_ready", "gauge",
                "1 when the endpoint passes its health probes.");
   for (const auto& e : g.endpoints) {

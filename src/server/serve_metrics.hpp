@@ -40,6 +40,7 @@ enum class UpstreamErrorKind : std::uint8_t {
   Reset,
   Stalled,
   Protocol,
+  Backpressure,  // the engine answered 429 or 503: full, not broken
   kCount
 };
 [[nodiscard]] std::string_view upstream_error_label(UpstreamErrorKind k) noexcept;
@@ -61,7 +62,8 @@ struct WorkerMetrics {
       upstream_errors;
   telemetry::Counter client_disconnects;
   telemetry::Counter tokens_after_client_left;
-  telemetry::Counter retries;
+  // Retries that went out to another endpoint, by the failure that caused them.
+  std::array<telemetry::Counter, static_cast<std::size_t>(UpstreamErrorKind::kCount)> retries;
   telemetry::Counter deadline_exceeded;
 
   void count_request(Route r, int status) noexcept {
@@ -69,6 +71,9 @@ struct WorkerMetrics {
   }
   void count_upstream_error(UpstreamErrorKind k) noexcept {
     upstream_errors[static_cast<std::size_t>(k)].inc();
+  }
+  void count_retry(UpstreamErrorKind reason) noexcept {
+    retries[static_cast<std::size_t>(reason)].inc();
   }
 };
 
@@ -84,11 +89,15 @@ struct ControlGauges {
     std::atomic<int> breaker{0};  // 0 closed, 1 open, 2 half-open
     std::atomic<int> ready{0};
     std::atomic<std::int64_t> in_flight{0};
+    std::atomic<int> panic{0};  // 1: breaker open, but the ejection cap keeps it serving
   };
   std::vector<std::unique_ptr<ModelQueue>> queues;
   std::vector<std::unique_ptr<Endpoint>> endpoints;
   std::atomic<std::uint64_t> snapshot_version{0};
   std::atomic<std::uint64_t> rejected_queue_full{0};
+  // Breaker transitions by the state entered: closed, open, half-open.
+  std::array<std::atomic<std::uint64_t>, 3> breaker_transitions{};
+  std::atomic<std::uint64_t> panic_routed{0};
 };
 
 // Prometheus text for all shards plus the control gauges.

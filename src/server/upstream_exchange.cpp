@@ -158,6 +158,17 @@ asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read_sha
   }
 }
 
+// Retry-After as delta-seconds (the form engines send); nullopt for an HTTP-date or garbage.
+std::optional<std::uint32_t> parse_retry_after_seconds(std::string_view value) {
+  if (value.empty() || value.size() > 6) return std::nullopt;
+  std::uint32_t seconds = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return seconds;
+}
+
 // Appends OpenAI's error event and the closing [DONE] for a stream that cannot go on.
 void append_stream_error(std::string& out, const Error& error) {
   std::string body = api::error_body(error);
@@ -180,7 +191,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   auto give_up = [&]() {
     metrics.count_upstream_error(UpstreamErrorKind::Timeout);
     result.outcome = ExchangeOutcome::GaveUp;
-    result.engine_healthy = false;
+    result.verdict = EndpointVerdict::Failed;
     result.error = engine_failure(UpstreamErrorKind::Timeout, in.endpoint.url);
     return result;
   };
@@ -190,12 +201,14 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   auto fail_retryable = [&](UpstreamErrorKind kind) {
     if (live.aborted) {  // not the engine's fault, and nowhere left to retry
       result.outcome = ExchangeOutcome::GaveUp;
+      result.verdict = EndpointVerdict::None;
       result.error = shutting_down;
       return result;
     }
     metrics.count_upstream_error(kind);
     result.outcome = ExchangeOutcome::RetryableFailure;
-    result.engine_healthy = false;
+    result.verdict = EndpointVerdict::Failed;
+    result.failure = kind;
     result.error = engine_failure(kind, in.endpoint.url);
     return result;
   };
@@ -218,6 +231,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   for (int fresh_tries = 0;; ++fresh_tries) {
     if (rc.client.is_open() && in.watch.client_gone()) {
       result.outcome = ExchangeOutcome::ClientGone;
+      result.verdict = EndpointVerdict::None;
       result.keep_alive = false;
       co_return result;
     }
@@ -241,11 +255,13 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
     in.watch.set_upstream(nullptr);
     if (in.watch.client_gone()) {
       result.outcome = ExchangeOutcome::ClientGone;
+      result.verdict = EndpointVerdict::None;
       result.keep_alive = false;
       co_return result;
     }
     if (timer->fired() == TimerReason::Deadline) {
       result.outcome = ExchangeOutcome::DeadlineExceeded;
+      result.verdict = EndpointVerdict::None;
       result.error = Error{ErrorCode::DeadlineExceeded,
                            "The request's deadline passed before the engine answered.",
                            {},
@@ -310,12 +326,38 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   auto translator =
       engines::make_stream_translator(in.endpoint.protocol, in.request, rc.correlation_id);
 
-  if (status >= 500) {
+  // 429 and 503 are backpressure: the engine is full, not broken (Ollama and llama.cpp answer
+  // 503 when their slots or queue are full). Try another endpoint while nothing reached the
+  // client; otherwise the engine's answer, Retry-After included, goes back to the client. The
+  // breaker hears nothing either way.
+  const bool backpressure = status == 429 || status == 503;
+  if (status >= 500 && !backpressure) {
     std::string ignored_body;
     const bool complete = co_await read_body(ignored_body, kMaxEngineErrorBytes);
     finish_upstream(complete);
     co_return fail_retryable(UpstreamErrorKind::Status5xx);
   }
+  const std::string engine_retry_after(parser->get()[http::field::retry_after]);
+  if (backpressure && in.may_retry) {
+    std::string ignored_body;
+    const bool complete = co_await read_body(ignored_body, kMaxEngineErrorBytes);
+    finish_upstream(complete);
+    metrics.count_upstream_error(UpstreamErrorKind::Backpressure);
+    result.outcome = ExchangeOutcome::RetryableFailure;
+    result.verdict = EndpointVerdict::None;
+    result.failure = UpstreamErrorKind::Backpressure;
+    std::uint32_t retry_after_ms = 1000;
+    if (const auto seconds = parse_retry_after_seconds(engine_retry_after)) {
+      retry_after_ms = *seconds * 1000;
+    }
+    result.error = Error{
+        ErrorCode::QueueFull,
+        fmt::format("Every engine for model '{}' is overloaded; retry later.", in.request.model),
+        {},
+        retry_after_ms};
+    co_return result;
+  }
+  if (backpressure) metrics.count_upstream_error(UpstreamErrorKind::Backpressure);
 
   if (status != 200 || !in.request.stream || !upstream_sse) {
     // A whole answer: the engine's own error (4xx), or a non-streaming completion.
@@ -326,11 +368,13 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       finish_upstream(false);
       if (in.watch.client_gone()) {
         result.outcome = ExchangeOutcome::ClientGone;
+        result.verdict = EndpointVerdict::None;
         result.keep_alive = false;
         co_return result;
       }
       if (timer->fired() == TimerReason::Deadline) {
         result.outcome = ExchangeOutcome::DeadlineExceeded;
+        result.verdict = EndpointVerdict::None;
         result.error = Error{ErrorCode::DeadlineExceeded,
                              "The request's deadline passed before the engine finished.",
                              {},
@@ -347,7 +391,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       if (!translated) {
         metrics.count_upstream_error(UpstreamErrorKind::Protocol);
         result.outcome = ExchangeOutcome::RetryableFailure;
-        result.engine_healthy = false;
+        result.verdict = EndpointVerdict::Failed;
+        result.failure = UpstreamErrorKind::Protocol;
         result.error = translated.error();
         co_return result;
       }
@@ -367,11 +412,17 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       result.keep_alive = co_await write_last_chunk(rc.client, out, rc.chunked()) && rc.keep_alive;
     } else {
       const std::string_view ctype = parser->get()[http::field::content_type];
+      HeaderList extra;
+      if (!engine_retry_after.empty()) extra.emplace_back("Retry-After", engine_retry_after);
       result.keep_alive = co_await write_response(rc.client, static_cast<int>(status),
                                                   ctype.empty() ? "application/json" : ctype,
-                                                  client_body, rc.correlation_id, rc.reply()) &&
+                                                  client_body, rc.correlation_id, rc.reply(),
+                                                  extra.empty() ? nullptr : &extra) &&
                           rc.keep_alive;
     }
+    // The engine's own refusal is the request's fault (4xx) or backpressure (429/503): neither
+    // says the endpoint is unhealthy.
+    if (backpressure) result.verdict = EndpointVerdict::None;
     metrics.count_request(rc.route, in.headers_sent ? 200 : static_cast<int>(status));
     telemetry::log_event(
         LogLevel::Info, "completed", rc.correlation_id,
@@ -405,6 +456,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   bool done = false;
   bool engine_error = false;
   bool stream_failed = false;
+  bool event_too_large = false;
   TimePoint last_token{};
   bool first_token = true;
   std::uint64_t tokens_seen = 0;
@@ -447,6 +499,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
                             0};
       append_stream_error(out, too_large);
       stream_failed = true;
+      event_too_large = true;
       done = true;
     }
   };
@@ -534,6 +587,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
         "The client went away; the engine connection was closed so it stops generating.",
         {{"endpoint", std::string_view(in.endpoint.url)}, {"tokens_out", tokens_seen}});
     result.outcome = ExchangeOutcome::ClientGone;
+    result.verdict = EndpointVerdict::None;
     result.keep_alive = false;
     metrics.count_request(rc.route, 499);
     co_return result;
@@ -597,7 +651,13 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   result.keep_alive = wrote && rc.keep_alive;
   result.outcome = timer->fired() == TimerReason::Deadline ? ExchangeOutcome::DeadlineExceeded
                                                            : ExchangeOutcome::Failed;
-  result.engine_healthy = live.aborted || timer->fired() == TimerReason::Deadline;
+  // An error event from the engine is about this request (the engine is up and talking); a
+  // deadline or shutdown is nobody's fault. A reset, stall, bad framing or oversized event
+  // counts against the endpoint.
+  const bool request_fault = stream_failed && !event_too_large;
+  result.verdict = live.aborted || timer->fired() == TimerReason::Deadline || request_fault
+                       ? EndpointVerdict::None
+                       : EndpointVerdict::Failed;
   result.client_answered = true;
   result.error = error;
   metrics.count_request(rc.route, 200);

@@ -24,11 +24,21 @@ enum class ExchangeOutcome : std::uint8_t {
   DeadlineExceeded,  // the deadline passed; the client got a 504 or an error event
 };
 
+// What the exchange says about the endpoint's health (docs/resilience.md has the table).
+enum class EndpointVerdict : std::uint8_t {
+  Healthy,  // it answered coherently (a 2xx, or its own 4xx: the request's fault)
+  Failed,   // it failed in a way that counts against its breaker (connect, reset, 5xx, stall...)
+  None,     // no verdict: backpressure (429/503), the client left, the deadline, shutdown, or an
+            // error the engine reported about this request inside its stream
+};
+
 struct ExchangeResult {
   ExchangeOutcome outcome = ExchangeOutcome::Completed;
-  bool engine_healthy = true;    // false counts against the endpoint's breaker
-  bool keep_alive = true;        // the client connection can serve another request
-  Error error;                   // RetryableFailure: what to tell the client if no retry is left
+  EndpointVerdict verdict = EndpointVerdict::Healthy;
+  bool keep_alive = true;  // the client connection can serve another request
+  Error error;             // RetryableFailure: what to tell the client if no retry is left
+  // RetryableFailure: why, which is the reason a retry that follows is counted under.
+  UpstreamErrorKind failure = UpstreamErrorKind::Reset;
   bool client_answered = false;  // the exchange itself wrote the final answer or error event
 };
 
@@ -40,6 +50,9 @@ struct ExchangeInput {
   TimePoint deadline;
   ClientWatch& watch;
   bool& headers_sent;  // the SSE head already went out (the request waited in a queue)
+  // Another endpoint could take a retry. When false, an engine's 429/503 is passed back to the
+  // client (with its Retry-After) instead of being reported as a RetryableFailure.
+  bool may_retry = false;
 };
 
 [[nodiscard]] boost::asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in);

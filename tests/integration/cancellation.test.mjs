@@ -320,7 +320,7 @@ describe('engine error statuses', () => {
     const r = await postJson(
       serve.port,
       '/v1/chat/completions',
-      chatBody({ stream: false, maxTokens: 2, sim_options: { status: 503 } }),
+      chatBody({ stream: false, maxTokens: 2, sim_options: { status: 500 } }),
     );
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json().error.code, 'upstream_error');
@@ -329,6 +329,20 @@ describe('engine error statuses', () => {
     assert.equal(sb.requests_total, 1, 'tried endpoint b once');
     const m = await serve.metrics();
     assert.ok(metric(m, 'switchyard_upstream_errors_total', { kind: 'status_5xx' }) >= 2);
+    // 503 is backpressure: retried elsewhere too, and the last engine's answer, Retry-After
+    // included, goes back to the client.
+    const busy = await postJson(
+      serve.port,
+      '/v1/chat/completions',
+      chatBody({ stream: false, maxTokens: 2, sim_options: { status: 503, retry_after_s: 7 } }),
+    );
+    assert.equal(busy.status, 503, busy.text);
+    assert.equal(busy.headers['retry-after'], '7');
+    assert.equal(busy.json().error.code, 'sim_injected');
+    const [sa2, sb2] = await Promise.all([a.stats(), b.stats()]);
+    assert.equal(sa2.requests_total + sb2.requests_total, 4, 'each endpoint tried once more');
+    const m2 = await serve.metrics();
+    assert.equal(metric(m2, 'switchyard_upstream_errors_total', { kind: 'backpressure' }), 2);
     // Streamed: the same, as an HTTP status (nothing was relayed yet).
     const s = await sseRequest(serve.port, '/v1/chat/completions', chatBody({ maxTokens: 2, sim_options: { status: 500 } }));
     assert.equal(s.status, 502, s.raw);

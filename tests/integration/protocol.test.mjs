@@ -27,6 +27,7 @@ import {
   stopAll,
   streamedText,
   toYaml,
+  waitFor,
   waitQueueDepth,
   writeTempFile,
 } from './harness.mjs';
@@ -461,15 +462,23 @@ describe('queued requests and pool health', () => {
     assert.equal(ready.status, 503, ready.text);
   });
 
-  it('engine killed, breaker failure_threshold 1: the queued request gets 503 pool_unavailable', { timeout: ms(20000) }, async () => {
-    // The killed engine ends the slot-holding stream; that failure opens the breaker, so the freed
-    // slot is not handed to the queued request, and the failing probes then make the pool unready.
-    const { sim, serve, queued } = await setupQueued({ breaker: { failure_threshold: 1, open_ms: 5000 } });
+  it('engine killed, breaker failure_threshold 1: the open breaker does not hold the queued request back', { timeout: ms(20000) }, async () => {
+    // The killed engine ends the slot-holding stream, and that failure opens the breaker. Breakers
+    // never eject a model's last endpoint (only health probes take it out), so the freed slot
+    // goes to the queued request at once: its connect is refused and it gets 502 upstream_error
+    // (or 503 pool_unavailable if a failing probe got there first), without waiting for open_ms.
+    const { sim, serve, queued } = await setupQueued({ breaker: { failure_threshold: 1, open_ms: 60000 } });
     sim.signal('SIGKILL');
+    const since = Date.now();
     await sim.waitExit(ms(5000));
-    await assertPoolUnavailable(serve, queued, Date.now());
-    const ready = await httpRequest(serve.port, { path: '/ready' });
-    assert.equal(ready.status, 503, ready.text);
+    const r = await queued;
+    assert.equal(r.error, undefined, `the queued request failed: ${r.error?.message}`);
+    const err = r.status === 502 ? assertEnvelope(r, 502, 'upstream_error') : assertEnvelope(r, 503, 'pool_unavailable');
+    assert.equal(err.retriable, true);
+    assert.ok(r.at - since < ms(2000), `answered ${r.at - since} ms after the engine went away`);
+    await waitQueueDepth(serve, 0);
+    // The probes then take the pool out.
+    await waitFor(async () => (await httpRequest(serve.port, { path: '/ready' })).status === 503, ms(10000), 'pool unready');
   });
 
   it('engine killed, default breaker: the queued request is answered at once with a coded 5xx', { timeout: ms(20000) }, async () => {

@@ -9,7 +9,17 @@ namespace {
 
 TEST(JsonValidate, AcceptsEveryRfc8259Shape) {
   for (const char* text : {
-           "{}", "[]", "0", "-0", "1.5", "-1.25e+10", "1E-5", "true", "false", "null", "\"\"",
+           "{}",
+           "[]",
+           "0",
+           "-0",
+           "1.5",
+           "-1.25e+10",
+           "1E-5",
+           "true",
+           "false",
+           "null",
+           "\"\"",
            " \t\r\n{ \"a\" : [ 1 , 2 ] } \n",
            R"({"x":18446744073709551616})",  // does not fit uint64
            R"({"y":1e309})",                 // does not fit a double
@@ -27,10 +37,37 @@ TEST(JsonValidate, AcceptsEveryRfc8259Shape) {
 
 TEST(JsonValidate, RefusesWhatTheGrammarDoesNot) {
   for (const char* text : {
-           "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5",
-           "1e", "1e+", "-", "+1", "0x10", "NaN", "Infinity", "tru", "nul", "\"abc", "'a'",
-           "{\"a\":1}{}", "[1 2]", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12G4\"}", "{\"a\":\"\\u12\"}",
-           "[\"tab\there\"]", "{\"a\":1}x", "{,}", "[,1]",
+           "",
+           " ",
+           "{",
+           "}",
+           "[1,]",
+           "{\"a\":1,}",
+           "{\"a\" 1}",
+           "{a:1}",
+           "01",
+           "1.",
+           ".5",
+           "1e",
+           "1e+",
+           "-",
+           "+1",
+           "0x10",
+           "NaN",
+           "Infinity",
+           "tru",
+           "nul",
+           "\"abc",
+           "'a'",
+           "{\"a\":1}{}",
+           "[1 2]",
+           "{\"a\":\"\\x\"}",
+           "{\"a\":\"\\u12G4\"}",
+           "{\"a\":\"\\u12\"}",
+           "[\"tab\there\"]",
+           "{\"a\":1}x",
+           "{,}",
+           "[,1]",
        }) {
     EXPECT_FALSE(validate(text).ok()) << text;
   }

@@ -46,12 +46,14 @@ TEST(RegistrySnapshot, ReadyModelsAreSortedAndUnique) {
   EXPECT_EQ(s.all_models(), (std::vector<std::string>{"llama", "mistral", "phi", "qwen"}));
 }
 
-TEST(RegistrySnapshot, AnOpenBreakerMakesAnEndpointUnready) {
+TEST(RegistrySnapshot, AnEjectedEndpointDoesNotCountAsReady) {
   RegistrySnapshot s = make_snapshot();
   s.endpoints[2].ready = true;
   s.endpoints[2].breaker = BreakerState::Open;
+  s.endpoints[2].ejected = true;
   EXPECT_FALSE(s.pool_ready(1));
-  s.endpoints[2].breaker = BreakerState::HalfOpen;
+  // Open but kept in service by the ejection cap: it still serves.
+  s.endpoints[2].ejected = false;
   EXPECT_TRUE(s.pool_ready(1));
   EXPECT_TRUE(s.model_ready("mistral"));
 }

@@ -284,22 +284,80 @@ TEST(Scheduler, SharesSlotsWithFastPathClaimsAndHoldsThemBackForQueuedWork) {
   EXPECT_EQ(claim_free_slot(*s.snapshot(), board, "m1", 100), 0u);
 }
 
-TEST(Scheduler, KeepsQueuedTicketsWhileOnlyBreakersAreOpen) {
-  // m2's one endpoint fails twice (threshold 2): its breaker opens, and the next ticket queues.
+TEST(Scheduler, KeepsTheLastEndpointInServiceWhenItsBreakerOpens) {
+  // m2's one endpoint fails twice (threshold 2): its breaker opens, but ejecting it would take
+  // the model offline for everyone, so it keeps serving (panic routing).
   Scheduler s(config(), two_pools());
   for (std::uint64_t id = 1; id <= 2; ++id) {
     expect_dispatched(s.submit(ticket(id, "m2"), t0), 2);
     EXPECT_TRUE(s.release(2, false, t0).empty());
   }
   EXPECT_EQ(s.breaker_state(2, t0), BreakerState::Open);
-  expect_queued(s.submit(ticket(3, "m2"), t0), 0);
-  // The endpoint still passes its health probes: an open breaker is no reason to give up.
-  EXPECT_TRUE(s.evict_unready().empty());
-  EXPECT_EQ(s.queue_depth("m2", I), 1u);
-  // After the cool-off the breaker lets the queued ticket through as its trial.
-  const auto d = s.poll(t0 + milliseconds(1001));
+  expect_dispatched(s.submit(ticket(3, "m2"), t0), 2);
+  EXPECT_TRUE(s.in_panic(2));
+  EXPECT_FALSE(s.ejected(2));
+  EXPECT_EQ(s.panic_routed(), 1u);
+  // Work queued behind it is placed as soon as the slot frees, not after the cool-off.
+  expect_queued(s.submit(ticket(4, "m2"), t0), 0);
+  const auto d = s.release(2, false, t0);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(d[0].id, 3u);
+  EXPECT_EQ(d[0].id, 4u);
+  EXPECT_EQ(s.panic_routed(), 2u);
+  EXPECT_TRUE(s.evict_unready().empty());
+  // A success while the breaker is open proves little; one after the cool-off closes it.
+  EXPECT_TRUE(s.release(2, true, t0 + milliseconds(10)).empty());
+  EXPECT_EQ(s.breaker_state(2, t0 + milliseconds(10)), BreakerState::Open);
+  const TimePoint cool = t0 + milliseconds(1000);
+  expect_dispatched(s.submit(ticket(5, "m2"), cool), 2);  // the half-open trial
+  EXPECT_TRUE(s.release(2, true, cool).empty());
+  EXPECT_EQ(s.breaker_state(2, cool), BreakerState::Closed);
+  s.refresh_breakers(cool);
+  EXPECT_FALSE(s.in_panic(2));
+}
+
+TEST(Scheduler, EjectsAtMostTheConfiguredShareOfAModelsEndpoints) {
+  // Four endpoints of one model, 50 %: two may be ejected, the third stays in service.
+  Scheduler s(config(), registry({{{"m1"}, 4, 4096, {0, 1, 2, 3}}}));
+  auto fail_twice = [&](std::uint32_t endpoint, TimePoint at) {
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE(s.release(endpoint, false, at).empty());
+  };
+  // Fake two dispatches per endpoint so release() has something to release.
+  for (std::uint64_t id = 1; id <= 8; ++id) (void)s.submit(ticket(id), t0);
+  fail_twice(0, t0);
+  fail_twice(1, t0 + milliseconds(1));
+  fail_twice(2, t0 + milliseconds(2));
+  s.refresh_breakers(t0 + milliseconds(3));
+  EXPECT_TRUE(s.ejected(0));
+  EXPECT_TRUE(s.ejected(1));
+  EXPECT_FALSE(s.ejected(2));  // opened last: back in service
+  EXPECT_TRUE(s.in_panic(2));
+  EXPECT_FALSE(s.in_panic(3));
+  const auto d = s.submit(ticket(20), t0 + milliseconds(3));
+  ASSERT_EQ(d.kind, Kind::Dispatched);
+  EXPECT_TRUE(d.endpoint == 2 || d.endpoint == 3) << d.endpoint;
+}
+
+TEST(Scheduler, EjectsNothingWhenTheShareIsZero) {
+  SchedulerConfig c = config();
+  c.max_ejection_percent = 0;
+  Scheduler s(c, two_pools());
+  expect_dispatched(s.submit(ticket(1), t0), 0);
+  EXPECT_TRUE(s.release(0, false, t0).empty());
+  expect_dispatched(s.submit(ticket(2), t0), 0);
+  EXPECT_TRUE(s.release(0, false, t0).empty());
+  EXPECT_EQ(s.breaker_state(0, t0), BreakerState::Open);
+  s.refresh_breakers(t0);
+  EXPECT_FALSE(s.ejected(0));
+  EXPECT_TRUE(s.in_panic(0));
+}
+
+TEST(Scheduler, ReleaseUnusedGivesNoVerdict) {
+  Scheduler s(config(), two_pools());
+  for (std::uint64_t id = 1; id <= 3; ++id) {
+    expect_dispatched(s.submit(ticket(id, "m2"), t0), 2);
+    EXPECT_TRUE(s.release_unused(2, t0).empty());
+  }
+  EXPECT_EQ(s.breaker_state(2, t0), BreakerState::Closed);
 }
 
 TEST(Scheduler, CountsFastPathClaimsInTheDrainRate) {
