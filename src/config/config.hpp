@@ -75,6 +75,14 @@ struct Health {
   std::uint32_t unhealthy_after = 3;
 };
 
+// The soonest an endpoint that fails its probes can be ready again: `healthy_after` good probes,
+// each a quarter interval apart (unready endpoints are probed four times as often, at least every
+// 50 ms). What a client refused with pool_unavailable is told to wait (Retry-After).
+[[nodiscard]] inline std::uint32_t soonest_recovery_ms(const Health& health) noexcept {
+  const std::uint32_t probe_every = health.interval_ms / 4 > 50 ? health.interval_ms / 4 : 50;
+  return probe_every * (health.healthy_after == 0 ? 1 : health.healthy_after);
+}
+
 struct Breaker {
   std::uint32_t failure_threshold = 5;
   std::uint32_t open_ms = 5000;

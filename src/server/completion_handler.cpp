@@ -94,7 +94,7 @@ asio::awaitable<bool> handle_completion(RequestContext& rc, api::CompletionKind 
     const Error e{ErrorCode::PoolUnavailable,
                   fmt::format("No engine for model '{}' is ready right now.", request.model),
                   {},
-                  1000};
+                  config::soonest_recovery_ms(config.health)};
     co_return co_await answer_error(rc, e, false);
   }
 

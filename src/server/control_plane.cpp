@@ -129,6 +129,7 @@ void ControlPlane::start() {
             on_probe_result(index, ok);
             // An endpoint that is not ready yet is probed four times as often, so a pool comes up
             // quickly after start or recovery.
+            // (config::soonest_recovery_ms relies on this rate.)
             const std::uint32_t interval =
                 health_[index].ready()
                     ? config_.health.interval_ms
@@ -200,7 +201,7 @@ void ControlPlane::reject_unready() {
            Error{ErrorCode::PoolUnavailable,
                  "Every engine that serves the model became unavailable while the request waited.",
                  {},
-                 1000});
+                 config::soonest_recovery_ms(config_.health)});
     pending_.erase(it);
   }
 }

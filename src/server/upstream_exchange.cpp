@@ -275,7 +275,11 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
       co_return give_up();
     }
     if (live.aborted) co_return fail_retryable(UpstreamErrorKind::Reset);  // shutdown: no resend
-    if (conn.reused && fresh_tries == 0) {
+    // Resend on a fresh connection only when the request did not get through: once it was
+    // written, the engine may have received it and failed, and a resend would run the generation
+    // twice (nginx refuses that for POST too). The pool checks an idle connection before reuse,
+    // which closes most of the window in which the engine's close crosses our write.
+    if (conn.reused && fresh_tries == 0 && wec) {
       boost::system::error_code ignored;
       conn.socket.close(ignored);
       if (auto ec = co_await worker.upstreams.connect_fresh(

@@ -1,10 +1,13 @@
 #include "server/upstream_pool.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 namespace sy::server {
 
@@ -15,6 +18,15 @@ namespace {
 // Engines (uvicorn, llama-server) close idle keep-alive connections after a few seconds; a
 // connection idle longer than this is not worth the risk of a stale write.
 constexpr auto kMaxIdleAge = std::chrono::seconds(4);
+
+// An idle keep-alive connection is only worth reusing while the engine has neither closed it nor
+// sent anything on it: a request written into a closed connection could not be told apart from
+// one the engine received and then failed, so it could not safely be resent.
+bool still_open(tcp::socket& socket) {
+  char byte = 0;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 }  // namespace
 
 UpstreamPool::UpstreamPool(asio::any_io_executor ex, std::size_t endpoints, std::size_t max_idle)
@@ -29,6 +41,7 @@ asio::awaitable<boost::system::error_code> UpstreamPool::acquire(const EndpointI
     Idle conn = std::move(idle.back());
     idle.pop_back();
     if (now - conn.since > kMaxIdleAge) continue;  // closes it
+    if (!still_open(conn.socket)) continue;
     out.socket = std::move(conn.socket);
     out.reused = true;
     co_return boost::system::error_code{};
