@@ -133,7 +133,7 @@ class LlamaCppCompletion final : public StreamTranslator {
           .end_object()
           .end_object();
       sse::append_data_event(out, scratch_);
-      return EventResult::EngineError;
+      return EventResult::Malformed;
     }
     if (!f.content.empty()) {
       ++content_events_;

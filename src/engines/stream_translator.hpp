@@ -21,6 +21,7 @@ enum class EventResult : std::uint8_t {
   Continue,     // keep reading
   Done,         // the stream is complete (the client bytes for its end were appended)
   EngineError,  // the engine reported an error; its error event was appended, nothing follows
+  Malformed,    // the engine sent an event that cannot be read; an error event was appended
 };
 
 class StreamTranslator {

@@ -102,6 +102,7 @@ void ControlPlane::publish_snapshot() {
   snap->version = ++version_;
   snap->pools = pools_;
   const TimePoint now = Clock::now();
+  if (scheduler_) scheduler_->refresh_breakers(now);  // fresh ejection flags, not the last ones
   for (const EndpointInfo& e : endpoints_) {
     placement::EndpointSnapshot es;
     es.index = e.index;

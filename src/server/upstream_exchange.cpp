@@ -461,6 +461,7 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   bool engine_error = false;
   bool stream_failed = false;
   bool event_too_large = false;
+  bool malformed_event = false;  // the engine's fault, unlike an error event it sends
   TimePoint last_token{};
   bool first_token = true;
   std::uint64_t tokens_seen = 0;
@@ -488,6 +489,10 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
         break;
       case engines::EventResult::EngineError:
         engine_error = true;
+        break;
+      case engines::EventResult::Malformed:
+        engine_error = true;
+        malformed_event = true;
         break;
       case engines::EventResult::Continue:
         break;
@@ -658,7 +663,8 @@ asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
   // An error event from the engine is about this request (the engine is up and talking); a
   // deadline or shutdown is nobody's fault. A reset, stall, bad framing or oversized event
   // counts against the endpoint.
-  const bool request_fault = stream_failed && !event_too_large;
+  if (malformed_event) metrics.count_upstream_error(UpstreamErrorKind::Protocol);
+  const bool request_fault = stream_failed && !event_too_large && !malformed_event;
   result.verdict = live.aborted || timer->fired() == TimerReason::Deadline || request_fault
                        ? EndpointVerdict::None
                        : EndpointVerdict::Failed;

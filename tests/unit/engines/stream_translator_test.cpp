@@ -470,12 +470,12 @@ TEST(LlamaCppTranslator, EmitsFinalContentBeforeFinishChunk) {
   EXPECT_EQ(t->content_events(), 1u);
 }
 
-TEST(LlamaCppTranslator, ReportsInvalidJsonChunkAsEngineError) {
+TEST(LlamaCppTranslator, ReportsInvalidJsonChunkAsMalformed) {
   for (std::string_view data : {std::string_view("not json"), std::string_view(R"({"content":"x")"),
                                 std::string_view("")}) {
     auto t = llamacpp();
     std::string out;
-    EXPECT_EQ(t->on_event(data_event(data), out), EventResult::EngineError) << data;
+    EXPECT_EQ(t->on_event(data_event(data), out), EventResult::Malformed) << data;
     const auto events = parse_sse(out);
     ASSERT_EQ(events.size(), 1u) << out;
     Json j;
