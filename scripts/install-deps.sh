@@ -9,6 +9,7 @@ packages=(
   libcli11-dev libexpected-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx-light
+  clang libclang-rt-14-dev
 )
 # Node.js and npm run the end-to-end tests with the official openai client;
 # a machine that already has a node on PATH keeps it.

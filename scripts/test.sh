@@ -20,3 +20,6 @@ scripts/build.sh asan
 echo "== asan tests (unit, integration)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -L 'unit|integration'
+
+echo "== fuzz (libFuzzer, ASan+UBSan, 20 s per target over the seed corpora)"
+scripts/fuzz.sh 20

@@ -61,6 +61,11 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
                            day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
+  // Nor do they reach back before 1677: the conversion below overflowed (undefined behaviour) for
+  // "1000-01-01T00:00:00Z", found by tests/fuzz/http_request_fuzz.cpp. A deadline before 1900 has
+  // long passed whatever its exact value, so it reads as 1900-01-01, which also keeps
+  // request_deadline's `wall - wall_now` in range.
+  if (y < 1900) return system_clock::time_point(sys_days{year{1900} / January / 1});
   const sys_days days{ymd};
   return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) +
                                                  frac - offset);

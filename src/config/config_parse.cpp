@@ -1,11 +1,14 @@
 // parse_config: YAML text → Config. Each section has one function that walks its map once, so an
 // unknown or duplicate key is found in the same pass that reads the known ones.
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -332,6 +335,40 @@ Status parse_root(const Source& src, const YAML::Node& root, Config& cfg) {
                         });
 }
 
+// Counts the documents of a YAML stream, stopping at `limit` + 1. Why not YAML::LoadAll alone:
+// yaml-cpp 0.7 (Debian 12) never returns from it on some malformed streams, such as a lone ",":
+// its parser reports an empty document without consuming the token, forever, keeping each one
+// until memory runs out (found by tests/fuzz/config_fuzz.cpp; jbeder/yaml-cpp#1040). The event
+// parser with a bound ends instead. Throws YAML::Exception on a syntax error, as LoadAll does.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  std::size_t documents = 0;
+  YAML::Mark second_start = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents == 2) second_start = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+DocumentCounter count_documents(const std::string& text, std::size_t limit) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  while (counter.documents <= limit && parser.HandleNextDocument(counter)) {
+  }
+  return counter;
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view yaml_text, std::string source_name) {
@@ -339,12 +376,13 @@ Result<Config> parse_config(std::string_view yaml_text, std::string source_name)
   cfg.source = std::move(source_name);
   const Source src{cfg.source};
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml_text));
-    if (documents.size() > 1) {
-      return fail_at(src, documents[1].Mark(), "",
-                     "the configuration must be a single YAML document (found " +
-                         std::to_string(documents.size()) + ")");
+    const std::string text(yaml_text);
+    if (const DocumentCounter counted = count_documents(text, 1); counted.documents > 1) {
+      return fail_at(src, counted.second_start, "",
+                     "the configuration must be a single YAML document (a `---`, or a stray `,` "
+                     "outside a flow collection, starts another)");
     }
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
     if (!documents.empty()) {
       if (auto st = parse_root(src, documents.front(), cfg); !st) {
         return tl::unexpected(std::move(st.error()));

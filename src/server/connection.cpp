@@ -19,6 +19,7 @@
 #include "common/json_writer.hpp"
 #include "server/completion_handler.hpp"
 #include "server/request_context.hpp"
+#include "server/request_head.hpp"
 #include "server/response_writer.hpp"
 #include "telemetry/log.hpp"
 
@@ -33,19 +34,6 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
-
-constexpr std::string_view kModelPrefix = "/v1/models/";
-
-Route route_of(std::string_view path) {
-  if (path == "/v1/chat/completions") return Route::ChatCompletions;
-  if (path == "/v1/completions") return Route::Completions;
-  if (path == "/v1/models" || (path.starts_with(kModelPrefix) && path.size() > kModelPrefix.size()))
-    return Route::Models;
-  if (path == "/health") return Route::Health;
-  if (path == "/ready") return Route::Ready;
-  if (path == "/metrics") return Route::Metrics;
-  return Route::Other;
-}
 
 void append_model(JsonWriter& w, const ServerShared& shared, std::string_view model) {
   w.begin_object()
@@ -66,31 +54,6 @@ std::string models_body(Worker& worker) {
   }
   w.end_array().end_object();
   return out;
-}
-
-// Decodes %XX escapes of a path segment (model ids such as "org/name" arrive as "org%2Fname").
-// False on a malformed escape.
-bool percent_decode(std::string_view in, std::string& out) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex(in[i + 1]);
-    const int lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
 }
 
 // How long a connection closed after an error answer keeps reading (and discarding) what the
@@ -154,10 +117,11 @@ asio::awaitable<bool> serve_simple(RequestContext& rc, http::verb method, std::s
     co_return co_await write_error(rc.client, e, rc.correlation_id, rc.reply(), &kAllowGet) &&
         rc.keep_alive;
   }
-  if (rc.route == Route::Models && path.size() > kModelPrefix.size()) {
+  if (rc.route == Route::Models && path.size() > kModelPathPrefix.size()) {
     // GET /v1/models/{model}: the model's object while a ready pool serves it, else 404.
     std::string model;
-    const bool decoded = percent_decode(std::string_view(path).substr(kModelPrefix.size()), model);
+    const bool decoded =
+        percent_decode(std::string_view(path).substr(kModelPathPrefix.size()), model);
     if (decoded && rc.worker.registry()->model_ready(model)) {
       std::string body;
       JsonWriter w(body);
@@ -267,21 +231,20 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
       break;
     }
     auto& req = parser.get();
-    const std::string_view target = req.target();
-    const std::string_view path = target.substr(0, target.find('?'));
-    rc.route = route_of(path);
-    rc.keep_alive = req.keep_alive();
-    rc.http10 = req.version() == 10;
-    rc.head_only = req.method() == http::verb::head;
-    const std::string_view incoming_id = req["X-Correlation-Id"];
+    const RequestHead head = interpret_request_head(head_fields(parser), limits.max_body_bytes);
+    const std::string_view path = head.path;
+    rc.route = head.route;
+    rc.keep_alive = head.keep_alive;
+    rc.http10 = head.http10;
+    rc.head_only = head.head_only;
     rc.correlation_id =
-        is_acceptable_correlation_id(incoming_id) ? std::string(incoming_id) : make_uuid_v4();
-    rc.priority = std::string(req["X-Priority"]);
-    rc.deadline = std::string(req["X-Deadline"]);
-    rc.timeout_ms = std::string(req["X-Timeout-Ms"]);
-    rc.session_id = std::string(req["X-Session-Id"]);
+        head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
+    rc.priority = std::string(head.priority);
+    rc.deadline = std::string(head.deadline);
+    rc.timeout_ms = std::string(head.timeout_ms);
+    rc.session_id = std::string(head.session_id);
 
-    if (const auto len = parser.content_length(); len && *len > limits.max_body_bytes) {
+    if (head.body_too_large) {
       idle_timer.cancel();
       Error e{ErrorCode::PayloadTooLarge,
               fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
@@ -292,7 +255,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
       linger = true;
       break;
     }
-    if (beast::iequals(req[http::field::expect], "100-continue") && !parser.is_done()) {
+    if (head.send_continue) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(kContinue), kToken);
       if (wec) break;

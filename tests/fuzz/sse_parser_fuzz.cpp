@@ -1,8 +1,6 @@
-// libFuzzer target for sse::Parser. Not built by CMake yet (needs a clang `fuzz` preset); build by
-// hand with:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     tests/fuzz/sse_parser_fuzz.cpp src/sse/sse_parser.cpp src/sse/sse_writer.cpp -o sse_fuzz
-//   ./sse_fuzz tests/fuzz/corpus/sse_parser
+// libFuzzer target for sse::Parser. Built by the `fuzz` preset (scripts/build.sh fuzz
+// sse_parser_fuzz) and run over tests/fuzz/corpus/sse_parser by scripts/fuzz.sh and ctest; see
+// docs/fuzzing.md.
 //
 // Input layout: byte 0 and 1 pick the split point, byte 2 picks the event-size limit, the rest is
 // the stream. Properties checked:

@@ -204,5 +204,21 @@ TEST(RequestDeadline, DoesNotTurnFarFutureDeadlineIntoThePast) {
   }
 }
 
+TEST(ParseRfc3339, ReadsYearsBefore1900As1900) {
+  // int64 nanoseconds since 1970 cannot hold them (before 1677 the conversion overflowed).
+  for (std::string_view s :
+       {"0000-01-01T00:00:00Z", "1000-06-15T12:00:00+05:00", "1899-12-31T23:59:59.999Z"}) {
+    EXPECT_EQ(parse_rfc3339(s), utc(1900, 1, 1)) << s;
+  }
+  EXPECT_FALSE(parse_rfc3339("1000-02-30T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("1000-01-01T00:00:00").has_value());
+}
+
+TEST(RequestDeadline, FarPastDeadlineHasPassed) {
+  const auto d = request_deadline("1000-01-01T00:00:00Z", "", kSteadyNow, kWallNow);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_LT(*d, kSteadyNow);
+}
+
 }  // namespace
 }  // namespace sy::api

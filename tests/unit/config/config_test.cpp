@@ -263,7 +263,12 @@ TEST(ConfigErrors, NamesYamlSyntaxError) {
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().message, "cfg.yaml:2:1: YAML syntax error: end of map flow not found");
   expect_error("a: 1\n---\nb: 2\n",
-               "cfg.yaml:3:1: the configuration must be a single YAML document");
+               "cfg.yaml:2:1: the configuration must be a single YAML document");
+  // yaml-cpp 0.7 would loop forever in LoadAll on a lone comma (found by fuzzing).
+  const auto comma = parse_config(",\n", "cfg.yaml");
+  ASSERT_FALSE(comma.has_value());
+  EXPECT_EQ(comma.error().code, ErrorCode::InvalidParams);
+  EXPECT_NE(comma.error().message.find("cfg.yaml:"), std::string::npos) << comma.error().message;
 }
 
 constexpr std::string_view kPoolHead = "pools:\n  - id: a\n    models: [m]\n";
