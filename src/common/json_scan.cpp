@@ -204,6 +204,18 @@ std::string unescape(std::string_view token) {
   return out;
 }
 
+// A key and its colon at `p`, moving `p` to the value after them; false (with `p` at the
+// offending byte) when they are not there.
+bool scan_key(std::string_view t, std::size_t& p) noexcept {
+  if (p >= t.size() || t[p] != '"') return false;
+  const std::size_t end = scan_string(t, p);
+  if (end == kNpos) return false;
+  p = skip_ws(t, end);
+  if (p >= t.size() || t[p] != ':') return false;
+  p = skip_ws(t, p + 1);
+  return true;
+}
+
 }  // namespace
 
 ScanResult validate(std::string_view t) noexcept {
@@ -228,14 +240,8 @@ ScanResult validate(std::string_view t) noexcept {
           want_value = false;
           continue;
         }
-        if (c == '[') continue;  // want_value stays: the first element
-        // The first key of an object.
-        if (p >= t.size() || t[p] != '"') return {ScanStatus::Syntax, p};
-        const std::size_t end = scan_string(t, p);
-        if (end == kNpos) return {ScanStatus::Syntax, p};
-        p = skip_ws(t, end);
-        if (p >= t.size() || t[p] != ':') return {ScanStatus::Syntax, p};
-        p = skip_ws(t, p + 1);
+        if (c == '[') continue;                               // want_value stays: the first element
+        if (!scan_key(t, p)) return {ScanStatus::Syntax, p};  // the object's first key
         continue;
       }
       const std::size_t end = scan_scalar(t, p);
@@ -259,13 +265,7 @@ ScanResult validate(std::string_view t) noexcept {
     if (c != ',') return {ScanStatus::Syntax, p};
     p = skip_ws(t, p + 1);
     want_value = true;
-    if (!object) continue;
-    if (p >= t.size() || t[p] != '"') return {ScanStatus::Syntax, p};
-    const std::size_t end = scan_string(t, p);
-    if (end == kNpos) return {ScanStatus::Syntax, p};
-    p = skip_ws(t, end);
-    if (p >= t.size() || t[p] != ':') return {ScanStatus::Syntax, p};
-    p = skip_ws(t, p + 1);
+    if (object && !scan_key(t, p)) return {ScanStatus::Syntax, p};
   }
 }
 

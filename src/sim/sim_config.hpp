@@ -19,7 +19,7 @@ struct SimConfig {
   std::int64_t max_waiting = 100000;  // waiting requests beyond this get 503
   // A broken engine, for resilience tests: these apply to every generation request that does not
   // set the same field in its own sim_options. Health probes keep passing.
-  int fault_status = 0;                    // != 0: answer every request with this status
+  int fault_status = 0;                        // != 0: answer every request with this status
   std::int64_t fault_fail_after_tokens = -1;   // >= 0: close every stream after N tokens
   std::int64_t fault_stall_after_tokens = -1;  // >= 0: stall every stream after N tokens
 };

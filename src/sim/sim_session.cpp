@@ -223,8 +223,9 @@ asio::awaitable<bool> Session::generate(SimApi api, bool keep_alive) {
     // Overload answers say when to come back, as engines and gateways do.
     std::string retry_after;
     if (status == 429 || status == 503) {
-      retry_after = "Retry-After: " +
-                    std::to_string(faults.retry_after_s >= 0 ? faults.retry_after_s : 1) + "\r\n";
+      retry_after =
+          "Retry-After: " + std::to_string(faults.retry_after_s >= 0 ? faults.retry_after_s : 1) +
+          "\r\n";
     }
     co_return co_await send_body(status, "application/json", keep_alive, retry_after);
   }
@@ -404,8 +405,8 @@ asio::awaitable<bool> Session::write_out() {
   co_return true;
 }
 
-asio::awaitable<bool> Session::send_body(int status, std::string_view content_type,
-                                         bool keep_alive, std::string_view extra_headers) {
+asio::awaitable<bool> Session::send_body(int status, std::string_view content_type, bool keep_alive,
+                                         std::string_view extra_headers) {
   out_.clear();
   append_response_head(out_, status, content_type, body_.size(), keep_alive, extra_headers);
   out_ += body_;
