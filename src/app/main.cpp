@@ -5,7 +5,7 @@
 
 #include "bench/bench_command.hpp"
 #include "config/config.hpp"
-#include "server/server.hpp"
+#include "http/server.hpp"
 #include "sim/sim_command.hpp"
 #include "telemetry/log.hpp"
 
@@ -37,7 +37,7 @@ int serve(const std::string& config_path, const std::string& listen, int threads
     return 2;
   }
   sy::telemetry::init_logging(level);
-  const int rc = sy::server::run_server(*config, grace_ms);
+  const int rc = sy::http::run_server(*config, grace_ms);
   sy::telemetry::shutdown_logging();
   return rc;
 }

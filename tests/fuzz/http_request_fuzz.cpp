@@ -1,7 +1,7 @@
-// libFuzzer target for the client request path of server/connection.cpp: Beast's request_parser
+// libFuzzer target for the client request path of http/connection.cpp: Beast's request_parser
 // reading requests from a byte stream (header first, then the body, keep-alive requests one after
 // another) the way http::async_read_header and http::async_read do, then the interpretation of
-// each head (server/request_head.hpp), the deadline headers (api::request_deadline) and the model
+// each head (http/request_head.hpp), the deadline headers (api::request_deadline) and the model
 // id of GET /v1/models/{model}. Built by the `fuzz` preset (docs/fuzzing.md).
 //
 // Input layout: byte 0 picks the limits (bits 0-1 max_header_bytes, bits 2-3 max_body_bytes),
@@ -34,7 +34,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "fuzz_support.hpp"
-#include "server/request_head.hpp"
+#include "http/request_head.hpp"
 
 // Boost's assertions (BOOST_ENABLE_ASSERT_HANDLER for this target only) abort, but for one:
 // Beast 1.81 asserts `n >= 5` in basic_parser::parse_chunk_header when the last chunk of a chunked
@@ -62,9 +62,9 @@ namespace {
 
 namespace http = boost::beast::http;
 using Parser = http::request_parser<http::string_body>;
-using sy::server::RequestHead;
-using sy::server::RequestHeadFields;
-using sy::server::Route;
+using sy::http::RequestHead;
+using sy::http::RequestHeadFields;
+using sy::telemetry::Route;
 
 constexpr std::size_t kMaxRequests = 8;
 
@@ -150,7 +150,7 @@ struct RequestRecord {
 void check_interpretation(const RequestHeadFields& f, const RequestHead& h, const Limits& limits) {
   SY_FUZZ_CHECK(h.path == f.target.substr(0, f.target.find('?')));
   SY_FUZZ_CHECK(h.path.find('?') == std::string_view::npos);
-  SY_FUZZ_CHECK(h.route == sy::server::route_of(h.path));
+  SY_FUZZ_CHECK(h.route == sy::http::route_of(h.path));
   SY_FUZZ_CHECK(h.http10 == (f.version == 10));
   SY_FUZZ_CHECK(h.head_only == (f.method == "HEAD"));
   if (!h.correlation_id.empty()) {
@@ -191,10 +191,10 @@ void check_deadline(const RequestHead& h) {
 }
 
 void check_model_path(const RequestHead& h) {
-  if (h.route != Route::Models || h.path.size() <= sy::server::kModelPathPrefix.size()) return;
-  const std::string_view encoded = h.path.substr(sy::server::kModelPathPrefix.size());
+  if (h.route != Route::Models || h.path.size() <= sy::http::kModelPathPrefix.size()) return;
+  const std::string_view encoded = h.path.substr(sy::http::kModelPathPrefix.size());
   std::string model;
-  if (!sy::server::percent_decode(encoded, model)) return;
+  if (!sy::http::percent_decode(encoded, model)) return;
   SY_FUZZ_CHECK(model.size() <= encoded.size());
   std::string again;
   for (const char c : model) {
@@ -205,7 +205,7 @@ void check_model_path(const RequestHead& h) {
     again += kHex[byte & 15];
   }
   std::string decoded;
-  SY_FUZZ_CHECK(sy::server::percent_decode(again, decoded) && decoded == model);
+  SY_FUZZ_CHECK(sy::http::percent_decode(again, decoded) && decoded == model);
 }
 
 std::vector<RequestRecord> serve(const Limits& limits, std::vector<std::string_view> pieces) {
@@ -222,8 +222,8 @@ std::vector<RequestRecord> serve(const Limits& limits, std::vector<std::string_v
       break;
     }
     r.head_bytes = wire.consumed - start;
-    const RequestHeadFields f = sy::server::head_fields(parser);
-    const RequestHead h = sy::server::interpret_request_head(f, limits.max_body_bytes);
+    const RequestHeadFields f = sy::http::head_fields(parser);
+    const RequestHead h = sy::http::interpret_request_head(f, limits.max_body_bytes);
     check_interpretation(f, h, limits);
     check_deadline(h);
     check_model_path(h);

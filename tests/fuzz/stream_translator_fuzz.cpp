@@ -1,5 +1,5 @@
 // libFuzzer target for the engine stream translators (engines::make_stream_translator) fed the way
-// server/upstream_exchange.cpp feeds them: an sse::Parser over the engine's body bytes, one
+// relay/exchange_stream.cpp feeds them: an sse::Parser over the engine's body bytes, one
 // on_event per event, and nothing more once a translator said Done or EngineError. Built by the
 // `fuzz` preset (docs/fuzzing.md).
 //

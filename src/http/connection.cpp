@@ -1,0 +1,226 @@
+#include "http/connection.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "common/ids.hpp"
+#include "common/json_writer.hpp"
+#include "http/request_context.hpp"
+#include "http/request_head.hpp"
+#include "http/response_writer.hpp"
+#include "http/routes.hpp"
+#include "telemetry/log.hpp"
+
+namespace sy::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+
+// How long a connection closed after an error answer keeps reading (and discarding) what the
+// client still sends, so the answer is not destroyed by a TCP reset (see linger_close).
+constexpr auto kLingerFor = std::chrono::seconds(2);
+
+asio::awaitable<void> discard_input(tcp::socket& socket) {
+  std::array<char, 2048> sink;
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kToken);
+    if (ec) co_return;
+  }
+}
+
+// Closing a socket with unread input makes the kernel send RST, and a client still uploading an
+// over-limit body would then lose the 413 in its receive buffer. So: FIN first, then read and
+// drop the rest for a bounded time, then close (what nginx calls lingering close).
+asio::awaitable<void> linger_close(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  asio::steady_timer deadline(socket.get_executor());
+  deadline.expires_after(kLingerFor);
+  co_await (discard_input(socket) || deadline.async_wait(kToken));
+}
+
+// Dispatches through the route table: 404 without a route, 405 (with Allow) for a method the
+// route does not answer.
+asio::awaitable<bool> serve_route(RequestContext& rc) {
+  const RouteEntry* entry = find_route(rc.info.route);
+  if (entry == nullptr) {
+    rc.worker.metrics.count_request(rc.info.route, 404);
+    const Error e{
+        ErrorCode::NotFound, fmt::format("No route for {} {}.", rc.method, rc.path), {}, 0};
+    co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply()) &&
+        rc.keep_alive;
+  }
+  if (!allows(*entry, rc.method)) {
+    rc.worker.metrics.count_request(rc.info.route, 405);
+    const Error e{ErrorCode::MethodNotAllowed,
+                  entry->methods == Methods::Post ? "Use POST for this route."
+                                                  : "This route only answers GET.",
+                  {},
+                  0};
+    const HeaderList allow{{"Allow", std::string(allow_header(*entry))}};
+    co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply(), &allow) &&
+        rc.keep_alive;
+  }
+  co_return co_await entry->handler(rc);
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+  const config::Limits& limits = worker.shared.config.limits;
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  worker.metrics.open_connections.add(1);
+  beast::flat_buffer buffer(static_cast<std::size_t>(limits.max_header_bytes) +
+                            limits.max_body_bytes + 4096);
+  asio::steady_timer idle_timer(socket.get_executor());
+  bool timed_out = false;  // outlives every idle-timer handler (see the post at the end)
+  bool linger = false;     // an error answer left request bytes unread: close gracefully
+
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
+
+    // Idle keep-alive connections and slow senders are closed after idle_timeout_ms.
+    timed_out = false;
+    idle_timer.expires_after(Millis(limits.idle_timeout_ms));
+    idle_timer.async_wait([&](boost::system::error_code tec) {
+      if (!tec) {
+        timed_out = true;
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+    auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, parser, kToken);
+    RequestContext rc{worker, socket, buffer};
+    rc.info.arrived = Clock::now();
+    if (hec) {
+      idle_timer.cancel();
+      if (hec == bhttp::error::header_limit) {
+        Error e{ErrorCode::HeadersTooLarge,
+                fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes),
+                {},
+                0};
+        worker.metrics.count_request(telemetry::Route::Other, 431);
+        const std::string id = make_uuid_v4();
+        (void)co_await write_error(socket, e, id, false);
+        linger = true;
+      } else if (hec == bhttp::error::body_limit) {
+        // Beast refuses a Content-Length over the limit while reading the head.
+        Error e{ErrorCode::PayloadTooLarge,
+                fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+                {},
+                0};
+        worker.metrics.count_request(telemetry::Route::Other, 413);
+        const std::string id = make_uuid_v4();
+        (void)co_await write_error(socket, e, id, false);
+        linger = true;
+      } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
+                 hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
+                 !timed_out) {
+        Error e{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
+        worker.metrics.count_request(telemetry::Route::Other, 400);
+        const std::string id = make_uuid_v4();
+        (void)co_await write_error(socket, e, id, false);
+        linger = true;
+      }
+      break;
+    }
+    auto& req = parser.get();
+    const RequestHead head = interpret_request_head(head_fields(parser), limits.max_body_bytes);
+    rc.info.route = head.route;
+    rc.info.correlation_id =
+        head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
+    rc.info.priority = std::string(head.priority);
+    rc.info.deadline = std::string(head.deadline);
+    rc.info.timeout_ms = std::string(head.timeout_ms);
+    rc.info.session_id = std::string(head.session_id);
+    rc.path = std::string(head.path);
+    rc.keep_alive = head.keep_alive;
+    rc.http10 = head.http10;
+    rc.head_only = head.head_only;
+
+    if (head.body_too_large) {
+      idle_timer.cancel();
+      Error e{ErrorCode::PayloadTooLarge,
+              fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+              {},
+              0};
+      worker.metrics.count_request(rc.info.route, 413);
+      (void)co_await write_error(socket, e, rc.info.correlation_id, false);
+      linger = true;
+      break;
+    }
+    if (head.send_continue) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(kContinue), kToken);
+      if (wec) break;
+    }
+    if (!parser.is_done()) {
+      auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, kToken);
+      if (bec) {
+        idle_timer.cancel();
+        if (bec == bhttp::error::body_limit) {
+          Error e{ErrorCode::PayloadTooLarge,
+                  fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+                  {},
+                  0};
+          worker.metrics.count_request(rc.info.route, 413);
+          (void)co_await write_error(socket, e, rc.info.correlation_id, false);
+          linger = true;
+        } else if (!timed_out && bec != asio::error::eof && bec != bhttp::error::end_of_stream &&
+                   bec != asio::error::connection_reset) {
+          Error e{
+              ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
+          worker.metrics.count_request(rc.info.route, 400);
+          (void)co_await write_error(socket, e, rc.info.correlation_id, false);
+          linger = true;
+        }
+        break;
+      }
+    }
+    idle_timer.cancel();
+    if (timed_out) break;
+
+    rc.method = std::string(req.method_string());
+    // The head's fields are copied into rc; free them (and any body slack) before a stream that
+    // may last minutes.
+    rc.body = std::move(req.body());
+    (void)parser.release();
+    if (buffer.size() == 0) buffer.shrink_to_fit();
+    const bool keep = co_await serve_route(rc);
+    if (!keep || !socket.is_open()) break;
+    // A large request body grew the buffer; don't keep megabytes per idle keep-alive connection.
+    if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
+  }
+  idle_timer.cancel();
+  // A timer handler that was already queued must run before the locals it uses go away.
+  co_await asio::post(socket.get_executor(), asio::use_awaitable);
+  if (linger && socket.is_open()) co_await linger_close(socket);
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  worker.metrics.open_connections.add(-1);
+}
+
+}  // namespace sy::http

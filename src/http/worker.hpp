@@ -1,0 +1,77 @@
+#pragma once
+// The state shared by all I/O threads (ServerShared, read-mostly) and the state of one I/O
+// thread (Worker). A connection lives on one Worker for its whole life.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "config/config.hpp"
+#include "control/control_plane.hpp"
+#include "http/engine_connection.hpp"
+#include "relay/live_exchanges.hpp"
+#include "relay/relay_deps.hpp"
+#include "telemetry/serve_metrics.hpp"
+
+namespace sy::http {
+
+struct ServerShared {
+  const config::Config& config;
+  control::ControlPlane& control;
+  telemetry::ControlGauges& gauges;
+  std::vector<const telemetry::WorkerMetrics*> all_metrics;  // filled before threads start
+  std::atomic<bool> draining{false};
+  std::atomic<std::int64_t> active_requests{0};
+  std::int64_t started_unix_s = 0;
+};
+
+struct Worker {
+  Worker(ServerShared& shared_state, std::size_t endpoint_count)
+      : shared(shared_state), io(1), engines(io.get_executor(), endpoint_count, 256) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The latest registry snapshot, read through this thread's cached reader (lock-free while the
+  // registry does not change).
+  [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> registry() {
+    return registry_reader_.get(shared.control.registry_cell());
+  }
+
+  // What the request pipeline gets from this thread (relay/relay_deps.hpp).
+  [[nodiscard]] relay::RelayDeps relay_deps() noexcept {
+    relay::RelayDeps d;
+    d.executor = io.get_executor();
+    d.config = &shared.config;
+    d.metrics = &metrics;
+    d.control = &shared.control;
+    d.engines = &engines;
+    d.live = &live;
+    d.registry_reader = &registry_reader_;
+    d.read_buffer = {relay_buffer_.get(), kRelayBufferBytes};
+    d.draining = &shared.draining;
+    d.active_requests = &shared.active_requests;
+    return d;
+  }
+
+  ServerShared& shared;
+  // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
+  // registrations unlink from this list.
+  relay::LiveExchanges live;  // exchanges talking to engines now (ended on shutdown)
+  boost::asio::io_context io;
+  telemetry::WorkerMetrics metrics;
+  Http1EngineConnector engines;  // this thread's engine connections and idle pool
+
+ private:
+  // The one buffer every relayed stream on this thread reads engine bytes into. A stream
+  // processes what it read before it next suspends, so sharing is safe on one thread, and an idle
+  // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream,
+  // while the stream's own output buffer (sized by what one read brings) stays modest.
+  static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
+  SnapshotCell<placement::RegistrySnapshot>::Reader registry_reader_;
+  std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
+};
+
+}  // namespace sy::http

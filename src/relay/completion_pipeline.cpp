@@ -1,0 +1,247 @@
+#include "relay/completion_pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <random>
+
+#include "admission/priority.hpp"
+#include "api/deadline.hpp"
+#include "api/error_body.hpp"
+#include "engines/upstream_request.hpp"
+#include "placement/placement.hpp"
+#include "relay/admission_wait.hpp"
+#include "relay/client_gone.hpp"
+#include "relay/exchange.hpp"
+#include "sse/sse_writer.hpp"
+#include "telemetry/log.hpp"
+
+namespace sy::relay {
+
+namespace asio = boost::asio;
+using telemetry::LogLevel;
+using telemetry::UpstreamErrorKind;
+
+namespace {
+
+constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+
+// Full jitter: a random wait in [0, min(max, base * 2^attempt)].
+Millis retry_backoff(const config::Retry& retry, std::uint32_t attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const std::uint64_t cap = std::min<std::uint64_t>(
+      retry.backoff_max_ms, static_cast<std::uint64_t>(retry.backoff_base_ms)
+                                << std::min(attempt, 16u));
+  return Millis(cap == 0 ? 0 : rng() % (cap + 1));
+}
+
+// The checks that need no trip to the control thread, in the order a client would want them
+// reported; nullopt when the request may go on. Also settles its priority and deadline.
+struct Admissible {
+  admission::Priority priority = admission::Priority::Interactive;
+  TimePoint deadline = TimePoint::max();
+};
+Result<Admissible> check_admissible(const RelayDeps& deps, const RequestInfo& info,
+                                    const api::CompletionRequest& request) {
+  if (deps.draining->load(std::memory_order_relaxed)) {
+    return fail(Error{ErrorCode::ShuttingDown,
+                      "The server is shutting down; retry on another instance.",
+                      {},
+                      1000});
+  }
+  const auto snapshot = deps.registry();
+  if (!snapshot->serves_model(request.model)) {
+    return fail(Error{
+        ErrorCode::ModelNotFound,
+        fmt::format("The model '{}' does not exist here; GET /v1/models lists the models served.",
+                    request.model),
+        "model", 0});
+  }
+  if (!snapshot->model_ready(request.model)) {
+    return fail(Error{ErrorCode::PoolUnavailable,
+                      fmt::format("No engine for model '{}' is ready right now.", request.model),
+                      {},
+                      config::soonest_recovery_ms(deps.config->health)});
+  }
+  Admissible out;
+  const std::string_view priority_text = !info.priority.empty() ? std::string_view(info.priority)
+                                         : request.priority ? std::string_view(*request.priority)
+                                                            : std::string_view();
+  if (!priority_text.empty()) {
+    auto p = admission::parse_priority(priority_text);
+    if (!p) {
+      return fail(Error{ErrorCode::InvalidParams, "priority must be 'interactive' or 'batch'.",
+                        "priority", 0});
+    }
+    out.priority = *p;
+  }
+  auto deadline = api::request_deadline(info.deadline, info.timeout_ms, info.arrived,
+                                        std::chrono::system_clock::now());
+  if (!deadline) return fail(deadline.error());
+  if (*deadline <= Clock::now()) {
+    return fail(Error{ErrorCode::DeadlineExceeded,
+                      "The request's deadline had already passed when it arrived.",
+                      {},
+                      0});
+  }
+  out.deadline = *deadline;
+  return out;
+}
+
+// Frees a slot with the verdict the exchange reached about its endpoint.
+void release_slot(control::ControlPlane& control, std::uint32_t endpoint, EndpointVerdict verdict) {
+  switch (verdict) {
+    case EndpointVerdict::Healthy:
+      control.release(endpoint, true);
+      break;
+    case EndpointVerdict::Failed:
+      control.release(endpoint, false);
+      break;
+    case EndpointVerdict::None:
+      control.release_unused(endpoint);
+      break;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<bool> answer_error(RelayDeps deps, const RequestInfo* info, StreamSink* sink,
+                                   Error error) {
+  if (error.code == ErrorCode::DeadlineExceeded) deps.metrics->deadline_exceeded.inc();
+  const ErrorInfo& code = error.info();
+  const bool in_stream = sink->stream_open();
+  telemetry::log_event(code.http_status >= 500 ? LogLevel::Warn : LogLevel::Info, "request_error",
+                       info->correlation_id, "The request was answered with an error.",
+                       {{"code", code.code},
+                        {"status", static_cast<std::uint64_t>(code.http_status)},
+                        {"message", std::string_view(error.message)},
+                        {"in_stream", in_stream}});
+  if (in_stream) {
+    std::string out;
+    sse::append_data_event(out, api::error_body(error));
+    sse::append_done(out);
+    deps.metrics->count_request(info->route, 200);
+    co_return co_await sink->end_stream(out);
+  }
+  deps.metrics->count_request(info->route, code.http_status);
+  co_return co_await sink->send_error(error);
+}
+
+asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
+                                     api::CompletionRequest request, StreamSink* sink) {
+  auto admissible = check_admissible(deps, info, request);
+  if (!admissible) {
+    (void)co_await answer_error(deps, &info, sink, admissible.error());
+    co_return;
+  }
+  const config::Config& config = *deps.config;
+  CloseEngineOnGone on_gone;
+  sink->watch(&on_gone);
+
+  SlotRequest slot;
+  slot.priority = admissible->priority;
+  slot.deadline = admissible->deadline;
+  slot.needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
+  std::vector<std::uint32_t> excluded;
+  Error last_error{
+      ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
+  const std::uint32_t attempts = std::max<std::uint32_t>(1, config.retry.max_attempts);
+  UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
+  std::optional<Error> final_error;  // set when the loop ends without a complete answer
+
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    const TimePoint wait_start = Clock::now();
+    slot.first_attempt = attempt == 0;
+    slot.excluded = excluded;
+    const SlotOutcome granted = co_await wait_for_slot(deps, &info, &request, slot, sink, &on_gone);
+    if (granted.kind == SlotOutcome::Kind::ClientGone) {
+      deps.metrics->client_disconnects.inc();
+      deps.metrics->count_request(info.route, 499);
+      telemetry::log_event(LogLevel::Info, "cancel", info.correlation_id,
+                           "The client went away while its request was queued; it was removed.");
+      break;
+    }
+    if (granted.kind == SlotOutcome::Kind::TimedOut) {
+      final_error = Error{ErrorCode::DeadlineExceeded,
+                          "The request's deadline passed while it waited for an engine slot.",
+                          {},
+                          0};
+      break;
+    }
+    if (granted.kind == SlotOutcome::Kind::Rejected) {
+      Error error = granted.error;
+      if (error.code == ErrorCode::UpstreamError) error = last_error;  // every endpoint tried
+      telemetry::log_event(
+          LogLevel::Info, "rejected", info.correlation_id, "The request was refused at admission.",
+          {{"code", error.info().code}, {"model", std::string_view(request.model)}});
+      final_error = std::move(error);
+      break;
+    }
+
+    // Granted. A retry is counted here, when it really goes to another endpoint.
+    const std::uint32_t endpoint_index = granted.endpoint;
+    const control::EndpointInfo& endpoint = deps.control->endpoints()[endpoint_index];
+    if (attempt > 0) deps.metrics->count_retry(retry_reason);
+    deps.metrics->queue_wait.observe_ns((Clock::now() - wait_start).count());
+    telemetry::log_event(LogLevel::Info, "placed", info.correlation_id,
+                         "The request was admitted and placed on the least loaded ready engine.",
+                         {{"endpoint", std::string_view(endpoint.url)},
+                          {"pool", std::string_view(endpoint.pool_id)},
+                          {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
+    auto upstream = engines::make_upstream_request(endpoint.protocol, request, endpoint.base_path);
+    if (!upstream) {
+      deps.control->release_unused(endpoint_index);
+      final_error = upstream.error();
+      break;
+    }
+    // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
+    // engine's 429 is retried or passed back to the client).
+    excluded.push_back(endpoint_index);
+    const bool may_retry =
+        attempt + 1 < attempts &&
+        placement::has_untried_endpoint(*deps.registry(), request.model, slot.needed_ctx, excluded);
+    excluded.pop_back();
+    deps.active_requests->fetch_add(1, std::memory_order_relaxed);
+    const ExchangeResult r = co_await run_exchange(ExchangeInput{
+        deps, &info, &endpoint, &request, &*upstream, slot.deadline, sink, &on_gone, may_retry});
+    deps.active_requests->fetch_sub(1, std::memory_order_relaxed);
+    release_slot(*deps.control, endpoint_index, r.verdict);
+
+    if (r.outcome == ExchangeOutcome::DeadlineExceeded || r.outcome == ExchangeOutcome::GaveUp) {
+      if (!r.client_answered) final_error = r.error;
+      break;
+    }
+    if (r.outcome != ExchangeOutcome::RetryableFailure) break;  // answered, or the client left
+
+    last_error = r.error;
+    excluded.push_back(endpoint_index);
+    // Look again now: the registry may have changed while the attempt ran.
+    const bool retry =
+        attempt + 1 < attempts &&
+        placement::has_untried_endpoint(*deps.registry(), request.model, slot.needed_ctx, excluded);
+    telemetry::log_event(
+        LogLevel::Warn, "upstream_failed", info.correlation_id,
+        retry ? "The engine failed before sending anything; trying another endpoint."
+              : "The engine failed before sending anything, and no other endpoint is left to "
+                "try; the client gets the error.",
+        {{"endpoint", std::string_view(endpoint.url)},
+         {"code", r.error.info().code},
+         {"reason", telemetry::upstream_error_label(r.failure)},
+         {"retry", retry}});
+    if (!retry) {
+      final_error = last_error;
+      break;
+    }
+    retry_reason = r.failure;
+    asio::steady_timer backoff(deps.executor);
+    backoff.expires_after(retry_backoff(config.retry, attempt));
+    co_await backoff.async_wait(kToken);
+  }
+  if (final_error) (void)co_await answer_error(deps, &info, sink, std::move(*final_error));
+  sink->watch(nullptr);
+}
+
+}  // namespace sy::relay

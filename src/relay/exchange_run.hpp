@@ -1,0 +1,74 @@
+#pragma once
+// ExchangeRun: the state of one run_exchange() call and its phases, each a member coroutine in
+// its own file:
+//   exchange_send.cpp    acquire a connection, send the request, read the head; triage the head
+//                        (5xx and backpressure end the attempt before the client sees anything)
+//   exchange_answer.cpp  a whole answer: read the body, translate, send it
+//   exchange_stream.cpp  the streaming relay (the hot path) and how a stream ends
+// Internal to relay/. Lives in run_exchange's coroutine frame.
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engines/stream_translator.hpp"
+#include "relay/exchange.hpp"
+#include "relay/live_exchanges.hpp"
+#include "relay/upstream_timer.hpp"
+
+namespace sy::relay {
+
+class ExchangeRun {
+ public:
+  explicit ExchangeRun(ExchangeInput in);
+  ~ExchangeRun();
+  ExchangeRun(const ExchangeRun&) = delete;
+  ExchangeRun& operator=(const ExchangeRun&) = delete;
+
+  [[nodiscard]] boost::asio::awaitable<ExchangeResult> run();
+
+ private:
+  // Phases. A phase that ends the attempt returns its result; nullopt means "go on".
+  boost::asio::awaitable<std::optional<ExchangeResult>> acquire_and_send();
+  boost::asio::awaitable<std::optional<ExchangeResult>> triage_head();
+  boost::asio::awaitable<ExchangeResult> relay_answer();
+  boost::asio::awaitable<ExchangeResult> relay_stream();
+  boost::asio::awaitable<ExchangeResult> end_complete_stream(std::string& out, bool body_done,
+                                                             bool read_failed,
+                                                             std::uint64_t tokens);
+  boost::asio::awaitable<ExchangeResult> end_broken_stream(std::string& out, bool stream_failed,
+                                                           bool request_fault,
+                                                           std::uint64_t tokens);
+  ExchangeResult end_gone_stream(std::uint64_t tokens);
+
+  // Results shared by the phases.
+  ExchangeResult client_gone();
+  ExchangeResult give_up();
+  ExchangeResult fail_retryable(telemetry::UpstreamErrorKind kind);
+  ExchangeResult deadline_passed(const char* message);
+
+  // Reads the rest of the body into `out`, bounded by `limit`. False on error or overflow.
+  boost::asio::awaitable<bool> read_body(std::string& out, std::size_t limit);
+  // The engine connection is done with: back to the pool when `body_complete`, else closed.
+  void finish_upstream(bool body_complete);
+  // Replaces the phase timer with one that fires at `activity_deadline` (or the deadline).
+  void arm_timer(TimePoint activity_deadline);
+  [[nodiscard]] TimerReason timer_fired() const noexcept {
+    return timer_ ? timer_->fired() : TimerReason::None;
+  }
+  void stop_timer();
+
+  ExchangeInput in_;
+  telemetry::WorkerMetrics& metrics_;
+  const config::Limits& limits_;
+  ExchangeResult result_;
+  LiveExchange live_;  // lets shutdown end this exchange with a final event
+  std::unique_ptr<EngineConnection> conn_;
+  std::optional<LiveExchanges::Registration> registration_;
+  std::shared_ptr<UpstreamTimer> timer_;
+  EngineHead head_;
+  std::unique_ptr<engines::StreamTranslator> translator_;
+};
+
+}  // namespace sy::relay
