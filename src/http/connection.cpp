@@ -58,10 +58,9 @@ asio::awaitable<void> linger_close(tcp::socket& socket) {
   co_await (discard_input(socket) || deadline.async_wait(kToken));
 }
 
-// Dispatches through the route table: 404 without a route, 405 (with Allow) for a method the
-// route does not answer.
-asio::awaitable<bool> serve_route(RequestContext& rc) {
-  const RouteEntry* entry = find_route(rc.info.route);
+// The answer when the route table has no handler for the request: 404 without a route, 405
+// (with Allow) for a method the route does not answer.
+asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) {
   if (entry == nullptr) {
     rc.worker.metrics.count_request(rc.info.route, 404);
     const Error e{
@@ -69,7 +68,7 @@ asio::awaitable<bool> serve_route(RequestContext& rc) {
     co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply()) &&
         rc.keep_alive;
   }
-  if (!allows(*entry, rc.method)) {
+  {
     rc.worker.metrics.count_request(rc.info.route, 405);
     const Error e{ErrorCode::MethodNotAllowed,
                   entry->methods == Methods::Post ? "Use POST for this route."
@@ -80,7 +79,6 @@ asio::awaitable<bool> serve_route(RequestContext& rc) {
     co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply(), &allow) &&
         rc.keep_alive;
   }
-  co_return co_await entry->handler(rc);
 }
 
 }  // namespace
@@ -208,7 +206,12 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     rc.body = std::move(req.body());
     (void)parser.release();
     if (buffer.size() == 0) buffer.shrink_to_fit();
-    const bool keep = co_await serve_route(rc);
+    // The handler is awaited from here, not from a helper: a stream's coroutine frames stay
+    // allocated for as long as it runs.
+    const RouteEntry* entry = find_route(rc.info.route);
+    const bool keep = entry != nullptr && allows(*entry, rc.method)
+                          ? co_await entry->handler(rc)
+                          : co_await refuse_route(rc, entry);
     if (!keep || !socket.is_open()) break;
     // A large request body grew the buffer; don't keep megabytes per idle keep-alive connection.
     if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();

@@ -137,8 +137,8 @@ class Http1EngineConnection final : public relay::EngineConnection {
 
  private:
   // Runs the framer over data[0, size) and moves the payload pieces together at the front, in
-  // place (a piece never starts before where it goes, so memmove is safe). The head buffer's
-  // storage is freed after this returns, so the leftovers case copies into `spill_` instead.
+  // place (a piece never starts before where it goes, so memmove is safe). Bytes after the end
+  // of the body are dropped (a pooled connection with bytes waiting is not reused).
   std::string_view unframe(char* data, std::size_t size, relay::BodyRead& r) {
     std::string_view in(data, size);
     char* write_at = data;

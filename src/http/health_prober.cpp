@@ -16,10 +16,12 @@ HealthProber::HealthProber(asio::io_context& control_io, control::ControlPlane& 
 
 void HealthProber::start() {
   for (const control::EndpointInfo& e : control_.endpoints()) {
-    loops_.push_back(std::make_unique<Loop>(io_));
+    auto loop = std::make_shared<Loop>(io_);
+    loops_.push_back(loop);
     ++running_;
     // The completion is the loop's owner: it counts the loop out (idle() then turns true).
-    asio::co_spawn(io_, probe_loop(e.index), [this](const std::exception_ptr&) { --running_; });
+    asio::co_spawn(io_, probe_loop(e.index, std::move(loop)),
+                   [this](const std::exception_ptr&) { --running_; });
   }
 }
 
@@ -34,8 +36,9 @@ void HealthProber::stop() {
   }
 }
 
-asio::awaitable<void> HealthProber::probe_loop(std::uint32_t endpoint) {
-  Loop& loop = *loops_[endpoint];
+asio::awaitable<void> HealthProber::probe_loop(std::uint32_t endpoint,
+                                               std::shared_ptr<Loop> loop_ref) {
+  Loop& loop = *loop_ref;
   const control::EndpointInfo* info = &control_.endpoints()[endpoint];
   while (!stopped_) {
     const bool ok = co_await probe_endpoint(info, timeout_ms_, &loop.slot);

@@ -11,6 +11,11 @@ Http1Sink::Http1Sink(asio::ip::tcp::socket& client, boost::beast::flat_buffer& b
       mode_(mode),
       watch_(std::make_shared<ClientWatch>(client, buffer)) {}
 
+Http1Sink::~Http1Sink() {
+  watch_->set_listener(nullptr);
+  if (watching_) watch_->stop();
+}
+
 bool Http1Sink::record(bool ok) noexcept {
   if (!ok) {
     intact_ = false;

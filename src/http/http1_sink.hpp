@@ -23,7 +23,9 @@ class Http1Sink : public relay::StreamSink {
  public:
   Http1Sink(boost::asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer,
             std::string correlation_id, ReplyMode mode);
-  ~Http1Sink() override = default;
+  // Ends the watch if stop_watch() did not run (the pipeline threw): its pending wait then
+  // touches neither the listener nor the connection's buffer.
+  ~Http1Sink() override;
   Http1Sink(const Http1Sink&) = delete;
   Http1Sink& operator=(const Http1Sink&) = delete;
 

@@ -113,7 +113,10 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
 // ---- completions ----
 
 // Parses the body, picks the sink for the client's transport and runs the relay's pipeline.
-asio::awaitable<bool> serve_completion(RequestContext& rc, api::CompletionKind kind) {
+// A template, not a wrapper per kind: every coroutine frame on a stream's chain stays allocated
+// for the stream's whole life.
+template <api::CompletionKind kind>
+asio::awaitable<bool> serve_completion(RequestContext& rc) {
   relay::RelayDeps deps = rc.worker.relay_deps();
   auto parsed = api::parse_completion_request(kind, std::move(rc.body));
   if (!parsed) {
@@ -137,16 +140,9 @@ asio::awaitable<bool> serve_completion(RequestContext& rc, api::CompletionKind k
   co_return sink.reusable();
 }
 
-asio::awaitable<bool> serve_chat(RequestContext& rc) {
-  co_return co_await serve_completion(rc, api::CompletionKind::Chat);
-}
-asio::awaitable<bool> serve_text(RequestContext& rc) {
-  co_return co_await serve_completion(rc, api::CompletionKind::Text);
-}
-
 constexpr std::array<RouteEntry, 6> kRoutes{{
-    {Route::ChatCompletions, Methods::Post, &serve_chat},
-    {Route::Completions, Methods::Post, &serve_text},
+    {Route::ChatCompletions, Methods::Post, &serve_completion<api::CompletionKind::Chat>},
+    {Route::Completions, Methods::Post, &serve_completion<api::CompletionKind::Text>},
     {Route::Models, Methods::Get, &serve_models},
     {Route::Health, Methods::Get, &serve_health},
     {Route::Ready, Methods::Get, &serve_ready},

@@ -164,11 +164,8 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
   bool aborting = false;  // the grace period ran out: running exchanges were told to end
   std::function<void()> check_drained;
   check_drained = [&] {
-    // The probes are owned here: the loops stop only once every probe loop has ended too (they
-    // end within a tick of prober.stop(): their timers are cancelled, their sockets closed).
-    const bool requests_done = shared.active_requests.load() == 0;
-    const bool idle = requests_done && prober.idle();
-    if (!requests_done && !aborting && Clock::now() >= drain_until) {
+    const bool idle = shared.active_requests.load() == 0;
+    if (!idle && !aborting && Clock::now() >= drain_until) {
       // Grace is over: end what still runs with a final shutting_down event (and close the
       // engine connections), then give those last writes a short, bounded moment.
       aborting = true;
@@ -224,10 +221,10 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
     control_io.run();
   }
   for (auto& t : threads_running) t.join();
-  // If the loops were cut while a probe was still ending, let it end (its socket is closed, so
-  // that is a moment), so that no probe is destroyed mid-flight. Bounded.
+  // The probe loops are owned here: let any that is still ending end (its timer is cancelled and
+  // its socket closed, so that is a moment, unless it waits on a name lookup). Bounded.
   control_io.restart();
-  const TimePoint probes_until = Clock::now() + std::chrono::seconds(2);
+  const TimePoint probes_until = Clock::now() + std::chrono::seconds(1);
   while (!prober.idle() && Clock::now() < probes_until) {
     control_io.run_one_for(std::chrono::milliseconds(50));
   }

@@ -140,6 +140,11 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
   const config::Config& config = *deps.config;
   CloseEngineOnGone on_gone;
   sink->watch(&on_gone);
+  // The sink must not call on_gone after this frame is gone, however the pipeline ends.
+  struct Unwatch {
+    StreamSink* sink;
+    ~Unwatch() { sink->watch(nullptr); }
+  } const unwatch{sink};
 
   SlotRequest slot;
   slot.priority = admissible->priority;
@@ -241,7 +246,6 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     co_await backoff.async_wait(kToken);
   }
   if (final_error) (void)co_await answer_error(deps, &info, sink, std::move(*final_error));
-  sink->watch(nullptr);
 }
 
 }  // namespace sy::relay

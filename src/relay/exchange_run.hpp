@@ -21,19 +21,22 @@ namespace sy::relay {
 
 class ExchangeRun {
  public:
-  explicit ExchangeRun(ExchangeInput in);
+  // `in` is run_exchange's parameter, which lives in the same coroutine frame as this object.
+  explicit ExchangeRun(const ExchangeInput& in);
   ~ExchangeRun();
   ExchangeRun(const ExchangeRun&) = delete;
   ExchangeRun& operator=(const ExchangeRun&) = delete;
 
-  [[nodiscard]] boost::asio::awaitable<ExchangeResult> run();
-
- private:
-  // Phases. A phase that ends the attempt returns its result; nullopt means "go on".
+  // Phases, in order (run_exchange runs them). A phase that ends the attempt returns its result;
+  // nullopt means "go on".
   boost::asio::awaitable<std::optional<ExchangeResult>> acquire_and_send();
   boost::asio::awaitable<std::optional<ExchangeResult>> triage_head();
+  // After the head: the answer is read whole (relay_answer), or streamed (relay_stream).
+  [[nodiscard]] bool wants_whole_answer() const noexcept;
   boost::asio::awaitable<ExchangeResult> relay_answer();
   boost::asio::awaitable<ExchangeResult> relay_stream();
+
+ private:
   boost::asio::awaitable<ExchangeResult> end_complete_stream(std::string& out, bool body_done,
                                                              bool read_failed,
                                                              std::uint64_t tokens);
@@ -59,7 +62,7 @@ class ExchangeRun {
   }
   void stop_timer();
 
-  ExchangeInput in_;
+  const ExchangeInput& in_;
   telemetry::WorkerMetrics& metrics_;
   const config::Limits& limits_;
   ExchangeResult result_;

@@ -42,11 +42,16 @@ UpstreamErrorKind connect_failure(boost::system::error_code ec) {
 }  // namespace
 
 asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
+  // The phases run in this frame (not in a member coroutine called from here): every coroutine
+  // frame on a stream's chain stays allocated for the stream's whole life.
   ExchangeRun run(in);
-  co_return co_await run.run();
+  if (auto failed = co_await run.acquire_and_send()) co_return *failed;
+  if (auto refused = co_await run.triage_head()) co_return *refused;
+  if (run.wants_whole_answer()) co_return co_await run.relay_answer();
+  co_return co_await run.relay_stream();
 }
 
-ExchangeRun::ExchangeRun(ExchangeInput in)
+ExchangeRun::ExchangeRun(const ExchangeInput& in)
     : in_(in), metrics_(*in.deps.metrics), limits_(in.deps.config->limits) {}
 
 ExchangeRun::~ExchangeRun() {
@@ -54,13 +59,9 @@ ExchangeRun::~ExchangeRun() {
   in_.on_gone->set_engine(nullptr);
 }
 
-asio::awaitable<ExchangeResult> ExchangeRun::run() {
-  if (auto failed = co_await acquire_and_send()) co_return *failed;
-  if (auto refused = co_await triage_head()) co_return *refused;
-  if (head_.status != 200 || !in_.request->stream || !head_.event_stream) {
-    co_return co_await relay_answer();  // the engine's own error (4xx), or a unary completion
-  }
-  co_return co_await relay_stream();
+bool ExchangeRun::wants_whole_answer() const noexcept {
+  // The engine's own error (4xx), or a unary completion.
+  return head_.status != 200 || !in_.request->stream || !head_.event_stream;
 }
 
 asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {

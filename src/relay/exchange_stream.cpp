@@ -54,6 +54,7 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   std::uint64_t tokens_seen = 0;
   bool body_done = false;
   bool read_failed = false;
+  bool framing_error = false;  // counted only if the stream breaks, as a protocol error
   auto on_event = [&](const sse::Event& ev) {
     ++st.events_seen;
     if (st.done || st.engine_error) return;
@@ -110,7 +111,7 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
     if (r.end) body_done = true;
     if (r.error) read_failed = true;
     if (r.framing_error) {
-      metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
+      framing_error = true;
       read_failed = true;
     }
     if (st.engine_error) {
@@ -139,6 +140,7 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   if (st.done && !st.stream_failed) {
     co_return co_await end_complete_stream(out, body_done, read_failed, tokens_seen);
   }
+  if (framing_error) metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
   // An error event from the engine is about this request (the engine is up and talking); a
   // reset, stall, bad framing, an unreadable or oversized event counts against the endpoint.
   const bool request_fault = st.stream_failed && !st.event_too_large && !st.malformed_event;
