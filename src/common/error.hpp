@@ -6,28 +6,27 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace sy {
 
 enum class ErrorCode : std::uint8_t {
-  InvalidJson,           // 400: the body is not JSON
-  InvalidParams,         // 400: JSON, but a field is missing or wrong
-  NotFound,              // 404: no such route
-  ModelNotFound,         // 404: no pool is configured for the model
-  MethodNotAllowed,      // 405
-  PayloadTooLarge,       // 413
-  HeadersTooLarge,       // 431
-  QueueFull,             // 429: admission queue is at capacity (or the request was shed)
-  PoolUnavailable,       // 503: pools exist for the model but none is ready
-  ShuttingDown,          // 503: the server is draining
-  DeadlineExceeded,      // 504: the request's deadline passed
-  UpstreamError,         // 502: the engine failed or answered with an error
-  UpstreamTimeout,       // 504: the engine did not connect or answer in time
-  StreamStalled,         // 504: no event from the engine within stall_timeout_ms
-  Internal,              // 500
+  InvalidJson,       // 400: the body is not JSON
+  InvalidParams,     // 400: JSON, but a field is missing or wrong
+  NotFound,          // 404: no such route
+  ModelNotFound,     // 404: no pool is configured for the model
+  MethodNotAllowed,  // 405
+  PayloadTooLarge,   // 413
+  HeadersTooLarge,   // 431
+  QueueFull,         // 429: admission queue is at capacity (or the request was shed)
+  PoolUnavailable,   // 503: pools exist for the model but none is ready
+  ShuttingDown,      // 503: the server is draining
+  DeadlineExceeded,  // 504: the request's deadline passed
+  UpstreamError,     // 502: the engine failed or answered with an error
+  UpstreamTimeout,   // 504: the engine did not connect or answer in time
+  StreamStalled,     // 504: no event from the engine within stall_timeout_ms
+  Internal,          // 500
 };
 
 struct ErrorInfo {

@@ -14,6 +14,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 
 #include "common/ids.hpp"
 #include "common/json_writer.hpp"
@@ -58,6 +59,21 @@ asio::awaitable<void> linger_close(tcp::socket& socket) {
   co_await (discard_input(socket) || deadline.async_wait(kToken));
 }
 
+Error body_too_large(const config::Limits& limits) {
+  return Error{ErrorCode::PayloadTooLarge,
+               fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
+               {},
+               0};
+}
+
+// Answers a request that was not read to its end: counted under `route`; the connection then
+// closes with a lingering close (see linger_close).
+asio::awaitable<void> refuse_unread(Worker& worker, tcp::socket& socket, telemetry::Route route,
+                                    Error error, std::string correlation_id) {
+  worker.metrics.count_request(route, error.info().http_status);
+  (void)co_await write_error(socket, error, correlation_id, false);
+}
+
 // The answer when the route table has no handler for the request: 404 without a route, 405
 // (with Allow) for a method the route does not answer.
 asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) {
@@ -68,17 +84,15 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
     co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply()) &&
         rc.keep_alive;
   }
-  {
-    rc.worker.metrics.count_request(rc.info.route, 405);
-    const Error e{ErrorCode::MethodNotAllowed,
-                  entry->methods == Methods::Post ? "Use POST for this route."
-                                                  : "This route only answers GET.",
-                  {},
-                  0};
-    const HeaderList allow{{"Allow", std::string(allow_header(*entry))}};
-    co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply(), &allow) &&
-        rc.keep_alive;
-  }
+  rc.worker.metrics.count_request(rc.info.route, 405);
+  const Error e{
+      ErrorCode::MethodNotAllowed,
+      entry->methods == Methods::Post ? "Use POST for this route." : "This route only answers GET.",
+      {},
+      0};
+  const HeaderList allow{{"Allow", std::string(allow_header(*entry))}};
+  co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply(), &allow) &&
+      rc.keep_alive;
 }
 
 }  // namespace
@@ -114,32 +128,23 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     rc.info.arrived = Clock::now();
     if (hec) {
       idle_timer.cancel();
+      std::optional<Error> refusal;
       if (hec == bhttp::error::header_limit) {
-        Error e{ErrorCode::HeadersTooLarge,
-                fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes),
-                {},
-                0};
-        worker.metrics.count_request(telemetry::Route::Other, 431);
-        const std::string id = make_uuid_v4();
-        (void)co_await write_error(socket, e, id, false);
-        linger = true;
+        refusal = Error{ErrorCode::HeadersTooLarge,
+                        fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes),
+                        {},
+                        0};
       } else if (hec == bhttp::error::body_limit) {
         // Beast refuses a Content-Length over the limit while reading the head.
-        Error e{ErrorCode::PayloadTooLarge,
-                fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
-                {},
-                0};
-        worker.metrics.count_request(telemetry::Route::Other, 413);
-        const std::string id = make_uuid_v4();
-        (void)co_await write_error(socket, e, id, false);
-        linger = true;
+        refusal = body_too_large(limits);
       } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
                  hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
                  !timed_out) {
-        Error e{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
-        worker.metrics.count_request(telemetry::Route::Other, 400);
-        const std::string id = make_uuid_v4();
-        (void)co_await write_error(socket, e, id, false);
+        refusal = Error{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
+      }
+      if (refusal) {
+        co_await refuse_unread(worker, socket, telemetry::Route::Other, std::move(*refusal),
+                               make_uuid_v4());
         linger = true;
       }
       break;
@@ -160,12 +165,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
 
     if (head.body_too_large) {
       idle_timer.cancel();
-      Error e{ErrorCode::PayloadTooLarge,
-              fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
-              {},
-              0};
-      worker.metrics.count_request(rc.info.route, 413);
-      (void)co_await write_error(socket, e, rc.info.correlation_id, false);
+      co_await refuse_unread(worker, socket, rc.info.route, body_too_large(limits),
+                             rc.info.correlation_id);
       linger = true;
       break;
     }
@@ -178,20 +179,17 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
       auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, kToken);
       if (bec) {
         idle_timer.cancel();
+        std::optional<Error> refusal;
         if (bec == bhttp::error::body_limit) {
-          Error e{ErrorCode::PayloadTooLarge,
-                  fmt::format("The request body exceeds {} bytes.", limits.max_body_bytes),
-                  {},
-                  0};
-          worker.metrics.count_request(rc.info.route, 413);
-          (void)co_await write_error(socket, e, rc.info.correlation_id, false);
-          linger = true;
+          refusal = body_too_large(limits);
         } else if (!timed_out && bec != asio::error::eof && bec != bhttp::error::end_of_stream &&
                    bec != asio::error::connection_reset) {
-          Error e{
+          refusal = Error{
               ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
-          worker.metrics.count_request(rc.info.route, 400);
-          (void)co_await write_error(socket, e, rc.info.correlation_id, false);
+        }
+        if (refusal) {
+          co_await refuse_unread(worker, socket, rc.info.route, std::move(*refusal),
+                                 rc.info.correlation_id);
           linger = true;
         }
         break;
