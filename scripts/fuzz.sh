@@ -3,13 +3,13 @@
 # bounded time under ASan+UBSan, one after another. Fails if any target crashes, leaks, trips UBSan
 # or breaks one of its properties; the input is kept under build/fuzz-artifacts/<target>/.
 # Usage: scripts/fuzz.sh [seconds-per-target] [target...]   (default 30 s, every target)
-# Targets: sse_parser body_framer completion_request stream_translator config http_request
+# Targets: sse_parser body_framer completion_request event_relay config http_request
 # See docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
-all=(sse_parser body_framer completion_request stream_translator config http_request)
+all=(sse_parser body_framer completion_request event_relay config http_request)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 

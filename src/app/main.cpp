@@ -1,10 +1,11 @@
 // switchyard: one binary, several verbs. Flags and wiring only; the work lives in the modules.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "bench/bench_command.hpp"
-#include "config/config.hpp"
+#include "config/config_source.hpp"
 #include "http/server.hpp"
 #include "sim/sim_command.hpp"
 #include "telemetry/log.hpp"
@@ -13,31 +14,24 @@ namespace {
 
 int serve(const std::string& config_path, const std::string& listen, int threads,
           const std::string& log_level, std::uint32_t grace_ms) {
-  auto config = config_path.empty()
-                    ? sy::config::parse_config(sy::config::demo_config_yaml(), "<embedded demo>")
-                    : sy::config::load_config_file(config_path);
+  sy::config::ConfigSource source;
+  source.path = config_path;
+  if (!listen.empty()) source.overrides.listen = listen;
+  if (threads >= 0) source.overrides.threads = static_cast<std::uint32_t>(threads);
+  if (!log_level.empty()) source.overrides.log_level = log_level;
+  auto config = sy::config::load_config(source);
   if (!config) {
     std::fprintf(stderr, "switchyard: %s\n", config.error().message.c_str());
     return 2;
   }
-  if (!listen.empty()) {
-    auto hp = sy::config::parse_listen_address(listen);
-    if (!hp) {
-      std::fprintf(stderr, "switchyard: --listen: %s\n", hp.error().message.c_str());
-      return 2;
-    }
-    config->listen_host = hp->first;
-    config->listen_port = hp->second;
-  }
-  if (threads >= 0) config->threads = static_cast<std::uint32_t>(threads);
-  if (!log_level.empty()) config->log_level = log_level;
   sy::telemetry::LogLevel level = sy::telemetry::LogLevel::Info;
   if (!sy::telemetry::parse_log_level(config->log_level, level)) {
     std::fprintf(stderr, "switchyard: unknown log level '%s'\n", config->log_level.c_str());
     return 2;
   }
   sy::telemetry::init_logging(level);
-  const int rc = sy::http::run_server(*config, grace_ms);
+  const int rc = sy::http::run_server(
+      source, std::make_shared<const sy::config::Config>(std::move(*config)), grace_ms);
   sy::telemetry::shutdown_logging();
   return rc;
 }

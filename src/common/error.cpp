@@ -18,22 +18,52 @@ const ErrorInfo& error_info(ErrorCode code) noexcept {
   static const ErrorInfo kUpstreamTimeout{504, "upstream_timeout", "timeout_error", true};
   static const ErrorInfo kStalled{504, "stream_stalled", "timeout_error", true};
   static const ErrorInfo kInternal{500, "internal_error", "server_error", true};
+  static const ErrorInfo kEndpointRemoved{503, "endpoint_removed", "service_unavailable", true};
+  static const ErrorInfo kUnauthorized{401, "invalid_admin_token", "authentication_error", false};
+  static const ErrorInfo kAdminDisabled{403, "admin_disabled", "permission_error", false};
+  static const ErrorInfo kInvalidConfig{422, "invalid_config", "invalid_request_error", false};
+  static const ErrorInfo kRestartRequired{409, "restart_required", "invalid_request_error", false};
   switch (code) {
-    case ErrorCode::InvalidJson: return kInvalidJson;
-    case ErrorCode::InvalidParams: return kInvalidParams;
-    case ErrorCode::NotFound: return kNotFound;
-    case ErrorCode::ModelNotFound: return kModelNotFound;
-    case ErrorCode::MethodNotAllowed: return kMethod;
-    case ErrorCode::PayloadTooLarge: return kTooLarge;
-    case ErrorCode::HeadersTooLarge: return kHeaders;
-    case ErrorCode::QueueFull: return kQueueFull;
-    case ErrorCode::PoolUnavailable: return kPoolUnavailable;
-    case ErrorCode::ShuttingDown: return kShuttingDown;
-    case ErrorCode::DeadlineExceeded: return kDeadline;
-    case ErrorCode::UpstreamError: return kUpstream;
-    case ErrorCode::UpstreamTimeout: return kUpstreamTimeout;
-    case ErrorCode::StreamStalled: return kStalled;
-    case ErrorCode::Internal: return kInternal;
+    case ErrorCode::InvalidJson:
+      return kInvalidJson;
+    case ErrorCode::InvalidParams:
+      return kInvalidParams;
+    case ErrorCode::NotFound:
+      return kNotFound;
+    case ErrorCode::ModelNotFound:
+      return kModelNotFound;
+    case ErrorCode::MethodNotAllowed:
+      return kMethod;
+    case ErrorCode::PayloadTooLarge:
+      return kTooLarge;
+    case ErrorCode::HeadersTooLarge:
+      return kHeaders;
+    case ErrorCode::QueueFull:
+      return kQueueFull;
+    case ErrorCode::PoolUnavailable:
+      return kPoolUnavailable;
+    case ErrorCode::ShuttingDown:
+      return kShuttingDown;
+    case ErrorCode::DeadlineExceeded:
+      return kDeadline;
+    case ErrorCode::UpstreamError:
+      return kUpstream;
+    case ErrorCode::UpstreamTimeout:
+      return kUpstreamTimeout;
+    case ErrorCode::StreamStalled:
+      return kStalled;
+    case ErrorCode::Internal:
+      return kInternal;
+    case ErrorCode::EndpointRemoved:
+      return kEndpointRemoved;
+    case ErrorCode::Unauthorized:
+      return kUnauthorized;
+    case ErrorCode::AdminDisabled:
+      return kAdminDisabled;
+    case ErrorCode::InvalidConfig:
+      return kInvalidConfig;
+    case ErrorCode::RestartRequired:
+      return kRestartRequired;
   }
   return kInternal;
 }

@@ -27,6 +27,11 @@ enum class ErrorCode : std::uint8_t {
   UpstreamTimeout,   // 504: the engine did not connect or answer in time
   StreamStalled,     // 504: no event from the engine within stall_timeout_ms
   Internal,          // 500
+  EndpointRemoved,   // 503: the engine was removed from the configuration and its drain ran out
+  Unauthorized,      // 401: an admin route without the right admin token
+  AdminDisabled,     // 403: an admin route, and the configuration sets no admin token
+  InvalidConfig,     // 422: a reload found the configuration file invalid (the old one stays)
+  RestartRequired,   // 409: a reload changes settings that only take effect at restart
 };
 
 struct ErrorInfo {

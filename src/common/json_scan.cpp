@@ -269,29 +269,55 @@ ScanResult validate(std::string_view t) noexcept {
   }
 }
 
+MemberCursor::MemberCursor(std::string_view text) noexcept : text_(text) {
+  pos_ = skip_ws(text_, 0);
+  open_ = pos_ < text_.size() && text_[pos_] == '{';
+  if (open_) pos_ = skip_ws(text_, pos_ + 1);
+}
+
+bool MemberCursor::next(RawMember& out) noexcept {
+  const std::string_view t = text_;
+  std::size_t p = pos_;
+  if (!open_ || p >= t.size() || t[p] != '"') return open_ = false;
+  out.begin = p;
+  const std::size_t key_end = scan_string(t, p);
+  if (key_end == kNpos) return open_ = false;
+  out.raw_key = t.substr(out.begin, key_end - out.begin);
+  p = skip_ws(t, key_end);
+  if (p >= t.size() || t[p] != ':') return open_ = false;
+  p = skip_ws(t, p + 1);
+  if (p >= t.size()) return open_ = false;
+  const std::size_t value_end = skip_value(t, p);
+  out.value = t.substr(p, value_end - p);
+  out.end = value_end;
+  p = skip_ws(t, value_end);
+  if (p < t.size() && t[p] == ',') p = skip_ws(t, p + 1);
+  pos_ = p;
+  return true;
+}
+
+bool key_is(std::string_view raw_key, std::string_view name) noexcept {
+  return raw_key.size() == name.size() + 2 && raw_key.substr(1, name.size()) == name;
+}
+
+std::optional<std::uint64_t> uint_token(std::string_view value) noexcept {
+  if (value.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (const char c : value) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
 std::vector<Member> top_level_members(std::string_view t) {
   std::vector<Member> members;
-  std::size_t p = skip_ws(t, 0);
-  if (p >= t.size() || t[p] != '{') return members;
-  p = skip_ws(t, p + 1);
-  while (p < t.size() && t[p] == '"') {
-    Member m;
-    m.begin = p;
-    std::size_t q = p;
-    const std::size_t key_end = scan_string(t, q);
-    if (key_end == kNpos) return {};
-    m.raw_key = t.substr(p, key_end - p);
-    m.key = unescape(m.raw_key);
-    p = skip_ws(t, key_end);
-    if (p >= t.size() || t[p] != ':') return {};
-    p = skip_ws(t, p + 1);
-    if (p >= t.size()) return {};
-    const std::size_t value_end = skip_value(t, p);
-    m.value = t.substr(p, value_end - p);
-    m.end = value_end;
-    members.push_back(std::move(m));
-    p = skip_ws(t, value_end);
-    if (p < t.size() && t[p] == ',') p = skip_ws(t, p + 1);
+  MemberCursor cursor(t);
+  RawMember raw;
+  while (cursor.next(raw)) {
+    members.push_back(Member{raw.raw_key, unescape(raw.raw_key), raw.value, raw.begin, raw.end});
   }
   return members;
 }

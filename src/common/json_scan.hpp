@@ -11,6 +11,8 @@
 // Pure: no I/O, no allocation except the returned vectors/strings. Safe on any thread.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,8 +46,37 @@ struct Member {
   std::size_t end = 0;       // offset just past the value
 };
 
+// A top-level member as spans of the original bytes (no unescaping, no allocation).
+struct RawMember {
+  std::string_view raw_key;  // the key token with its quotes, as written
+  std::string_view value;    // the value token(s), as written, without surrounding whitespace
+  std::size_t begin = 0;     // offset of the key's opening quote
+  std::size_t end = 0;       // offset just past the value
+};
+
+// Walks the members of the top-level object of `text` in document order without allocating:
+// what an engine adapter uses on every event. `text` must have passed validate() and be an
+// object; otherwise the walk stops early (next() returns false).
+class MemberCursor {
+ public:
+  explicit MemberCursor(std::string_view text) noexcept;
+  [[nodiscard]] bool next(RawMember& out) noexcept;
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  bool open_ = false;
+};
+
+// True when the key token `raw_key` is `"name"` written without escapes.
+[[nodiscard]] bool key_is(std::string_view raw_key, std::string_view name) noexcept;
+
+// The value of an unsigned integer token (digits only), or nullopt for anything else, one too
+// large for 64 bits included.
+[[nodiscard]] std::optional<std::uint64_t> uint_token(std::string_view value) noexcept;
+
 // The members of the top-level object of `text`, in document order. `text` must have passed
-// validate() and be an object; otherwise the result is empty.
+// validate() and be an object; otherwise the result is empty or stops early.
 [[nodiscard]] std::vector<Member> top_level_members(std::string_view text);
 
 // `text` with the member `members[index]` (from top_level_members(text)) removed together with

@@ -7,13 +7,15 @@
 //   threads: 0                      0-256; 0 = one worker per core
 //   log_level: info                 trace | debug | info | warn | error | off
 //   limits:   { max_header_bytes, max_body_bytes, stall_timeout_ms, connect_timeout_ms,
-//               first_byte_timeout_ms, max_connections, idle_timeout_ms }      all >= 1
+//               first_byte_timeout_ms, max_connections, idle_timeout_ms,
+//               endpoint_drain_ms }                                            all >= 1
 //   queue:    { capacity (>= 0), policy: reject | drop-lru | shed-low-priority,
 //               position_interval_ms (>= 1) }
 //   health:   { interval_ms, timeout_ms, healthy_after, unhealthy_after }     all >= 1
 //   breaker:  { failure_threshold, open_ms (>= 1), max_ejection_percent (0-100) }
 //   retry:    { max_attempts (>= 1), backoff_base_ms, backoff_max_ms (>= backoff_base_ms) }
 //   sessions: { ttl_ms, max_entries }
+//   admin:    { token: "..." }      at least 16 characters; enables POST /admin/reload
 //   pools:                          a list; may be empty (the server then is not ready)
 //     - id: demo                    REQUIRED, unique, 1-64 of [A-Za-z0-9._-]
 //       models: [sim-model]         REQUIRED, non-empty list of distinct non-empty names
@@ -60,6 +62,9 @@ struct Limits {
   std::uint32_t first_byte_timeout_ms = 120000;
   std::uint32_t max_connections = 20000;
   std::uint32_t idle_timeout_ms = 60000;
+  // How long an endpoint removed by a reload may finish its running requests before they are
+  // ended with endpoint_removed.
+  std::uint32_t endpoint_drain_ms = 30000;
 };
 
 struct Queue {
@@ -102,6 +107,13 @@ struct Sessions {
   std::uint32_t max_entries = 100000;
 };
 
+// The admin routes (POST /admin/reload) answer only a client that sends
+// `Authorization: Bearer <token>`; with no token configured they are disabled.
+inline constexpr std::size_t kMinAdminTokenBytes = 16;
+struct Admin {
+  std::string token;
+};
+
 struct Pool {
   std::string id;
   std::vector<std::string> models;
@@ -123,6 +135,7 @@ struct Config {
   Retry retry;
   Sessions sessions;
   std::vector<Pool> pools;
+  Admin admin;
   std::string log_level = "info";  // trace|debug|info|warn|error|off
   std::string source;              // file name the config came from, or "<embedded demo>"
 };

@@ -72,6 +72,8 @@ Status parse_limits(const Source& src, const Field& node, Limits& out) {
                             return read_uint(src, v, path, out.max_connections, 1);
                           if (key == "idle_timeout_ms")
                             return read_uint(src, v, path, out.idle_timeout_ms, 1);
+                          if (key == "endpoint_drain_ms")
+                            return read_uint(src, v, path, out.endpoint_drain_ms, 1);
                           return unknown_key(src, k, kWhere);
                         });
 }
@@ -154,6 +156,25 @@ Status parse_sessions(const Source& src, const Field& node, Sessions& out) {
                           const std::string path = join_path(kWhere, key);
                           if (key == "ttl_ms") return read_uint(src, v, path, out.ttl_ms);
                           if (key == "max_entries") return read_uint(src, v, path, out.max_entries);
+                          return unknown_key(src, k, kWhere);
+                        });
+}
+
+Status parse_admin(const Source& src, const Field& node, Admin& out) {
+  constexpr std::string_view kWhere = "admin";
+  return for_each_entry(src, node, kWhere,
+                        [&](const std::string& key, const YAML::Node& k, const Field& v) -> Status {
+                          const std::string path = join_path(kWhere, key);
+                          if (key == "token") {
+                            if (auto st = read_string(src, v, path, out.token); !st) return st;
+                            if (out.token.size() < kMinAdminTokenBytes) {
+                              return fail_at(src, v.mark, path,
+                                             path + " must be at least " +
+                                                 std::to_string(kMinAdminTokenBytes) +
+                                                 " characters long");
+                            }
+                            return {};
+                          }
                           return unknown_key(src, k, kWhere);
                         });
 }
@@ -331,6 +352,7 @@ Status parse_root(const Source& src, const YAML::Node& root, Config& cfg) {
                           if (key == "retry") return parse_retry(src, v, cfg.retry);
                           if (key == "sessions") return parse_sessions(src, v, cfg.sessions);
                           if (key == "pools") return parse_pools(src, v, cfg.pools);
+                          if (key == "admin") return parse_admin(src, v, cfg.admin);
                           return unknown_key(src, k, "");
                         });
 }

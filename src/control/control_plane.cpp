@@ -36,43 +36,7 @@ int breaker_gauge(placement::BreakerState s) {
   }
 }
 
-}  // namespace
-
-ControlPlane::ControlPlane(asio::io_context& control, const config::Config& config,
-                           telemetry::ControlGauges& gauges)
-    : control_(control), config_(config), gauges_(gauges), poll_timer_(control) {
-  for (std::uint32_t p = 0; p < config.pools.size(); ++p) {
-    const config::Pool& pool = config.pools[p];
-    placement::PoolSnapshot ps;
-    ps.id = pool.id;
-    ps.models = pool.models;
-    ps.slots = pool.slots;
-    ps.ctx_max = pool.ctx_max;
-    for (const config::Endpoint& e : pool.endpoints) {
-      EndpointInfo info;
-      info.index = static_cast<std::uint32_t>(endpoints_.size());
-      info.pool_index = p;
-      info.pool_id = pool.id;
-      info.url = e.url;
-      info.host = e.host;
-      info.port = e.port;
-      info.base_path = e.base_path;
-      // RFC 7230: an IPv6 literal in Host is bracketed.
-      const bool ipv6 = e.host.find(':') != std::string::npos;
-      info.host_header = (ipv6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
-      info.health_path = pool.health_path.empty() ? "/health" : pool.health_path;
-      info.protocol = pool.engine == config::EngineProtocol::LlamaCpp ? engines::Protocol::LlamaCpp
-                                                                      : engines::Protocol::OpenAI;
-      ps.endpoint_indices.push_back(info.index);
-      endpoints_.push_back(std::move(info));
-      health_.emplace_back(config.health.healthy_after, config.health.unhealthy_after);
-      auto g = std::make_unique<telemetry::ControlGauges::Endpoint>();
-      g->pool = pool.id;
-      g->url = e.url;
-      gauges_.endpoints.push_back(std::move(g));
-    }
-    pools_.push_back(std::move(ps));
-  }
+SchedulerConfig scheduler_config(const config::Config& config) {
   SchedulerConfig sc;
   sc.queue_capacity = config.queue.capacity;
   sc.policy = to_admission(config.queue.policy);
@@ -81,46 +45,81 @@ ControlPlane::ControlPlane(asio::io_context& control, const config::Config& conf
   sc.max_ejection_percent = config.breaker.max_ejection_percent;
   sc.session_max_entries = config.sessions.max_entries;
   sc.session_ttl = Millis(config.sessions.ttl_ms);
-  publish_snapshot();
-  scheduler_ = std::make_unique<Scheduler>(sc, snapshot());
+  return sc;
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(asio::io_context& control, std::shared_ptr<const config::Config> config,
+                           telemetry::ControlGauges& gauges)
+    : control_(control), config_(std::move(config)), gauges_(gauges), poll_timer_(control) {
+  scheduler_ = std::make_unique<Scheduler>(scheduler_config(*config_), nullptr);
   board_ = scheduler_->board();
-  observed_breaker_.assign(endpoints_.size(), placement::BreakerState::Closed);
-  observed_panic_.assign(endpoints_.size(), false);
-  for (const std::string& model : scheduler_->models()) {
-    auto q = std::make_unique<telemetry::ControlGauges::ModelQueue>();
-    q->model = model;
-    gauges_.queues.push_back(std::move(q));
-  }
+  (void)build_registry(*config_);
+  added_.clear();  // start() announces every endpoint
+  publish_snapshot();
+  (void)scheduler_->update_registry(placement_view(), Clock::now());  // nothing is queued yet
+  publish_gauge_lists();
+}
+
+std::shared_ptr<const placement::RegistrySnapshot> ControlPlane::placement_view() const {
+  auto registry = registry_.load();
+  return {registry, &registry->placement};
 }
 
 void ControlPlane::publish_snapshot() {
-  auto snap = std::make_shared<placement::RegistrySnapshot>();
-  snap->version = ++version_;
-  snap->pools = pools_;
+  auto next = std::make_shared<Registry>();
+  next->config = config_;
+  placement::RegistrySnapshot& snap = next->placement;
+  snap.version = ++version_;
+  snap.pools = pools_;
   const TimePoint now = Clock::now();
   if (scheduler_) scheduler_->refresh_breakers(now);  // fresh ejection flags, not the last ones
-  for (const EndpointInfo& e : endpoints_) {
-    placement::EndpointSnapshot es;
-    es.index = e.index;
-    es.pool_index = e.pool_index;
-    es.url = e.url;
-    es.ready = health_[e.index].ready();
-    es.breaker =
-        scheduler_ ? scheduler_->breaker_state(e.index, now) : placement::BreakerState::Closed;
-    es.ejected = scheduler_ && scheduler_->ejected(e.index);
-    snap->endpoints.push_back(std::move(es));
+  snap.endpoints.resize(entries_.size());
+  next->endpoints.resize(entries_.size());
+  for (EndpointId id = 0; id < entries_.size(); ++id) {
+    const Entry& entry = entries_[id];
+    placement::EndpointSnapshot& es = snap.endpoints[id];
+    es.index = id;
+    if (entry.phase == Phase::Unused) continue;
+    es.serial = entry.info->serial;
+    es.pool_index = entry.info->pool_index;
+    es.url = entry.info->url;
+    es.ready = entry.phase == Phase::Serving && entry.health.ready();
+    es.breaker = scheduler_->breaker_state(id, now);
+    es.ejected = scheduler_->ejected(id);
+    next->endpoints[id] = entry.info;
   }
-  snapshot_.publish(std::move(snap));
+  registry_.publish(std::move(next));
   gauges_.snapshot_version.store(version_, std::memory_order_relaxed);
 }
 
-void ControlPlane::start() { schedule_poll(); }
+void ControlPlane::start(RegistryObserver* observer) {
+  observer_ = observer;
+  if (observer_ != nullptr) {
+    for (const Entry& entry : entries_) {
+      if (entry.phase == Phase::Serving) observer_->endpoint_added(entry.info);
+    }
+  }
+  schedule_poll();
+}
 
-std::uint32_t ControlPlane::probe_interval_ms(std::uint32_t endpoint) const {
+std::uint32_t ControlPlane::probe_interval_ms(EndpointId id) const {
   // An endpoint that is not ready yet is probed four times as often, so a pool comes up quickly
   // after start or recovery (config::soonest_recovery_ms relies on this rate).
-  const std::uint32_t interval = config_.health.interval_ms;
-  return health_[endpoint].ready() ? interval : std::max<std::uint32_t>(interval / 4, 50);
+  const std::uint32_t interval = config_->health.interval_ms;
+  const bool ready = id < entries_.size() && entries_[id].health.ready();
+  return ready ? interval : std::max<std::uint32_t>(interval / 4, 50);
+}
+
+bool ControlPlane::probed(EndpointId id, std::uint64_t serial) const noexcept {
+  return !stopped_ && id < entries_.size() && entries_[id].phase == Phase::Serving &&
+         entries_[id].info->serial == serial;
+}
+
+std::shared_ptr<const EndpointInfo> ControlPlane::probed_endpoint(EndpointId id,
+                                                                  std::uint64_t serial) const {
+  return probed(id, serial) ? entries_[id].info : nullptr;
 }
 
 void ControlPlane::stop() {
@@ -152,23 +151,25 @@ void ControlPlane::schedule_poll() {
       pending_.erase(it);
     }
     dispatch_all(scheduler_->poll(now));
+    check_draining(now);
     reject_unready();  // also catches a ticket that raced a readiness change on its way here
     refresh_gauges();
     schedule_poll();
   });
 }
 
-void ControlPlane::on_probe_result(std::uint32_t endpoint, bool ok) {
-  if (stopped_ || !health_[endpoint].on_probe(ok)) return;
-  const bool ready = health_[endpoint].ready();
+void ControlPlane::on_probe_result(EndpointId id, std::uint64_t serial, bool ok) {
+  if (!probed(id, serial) || !entries_[id].health.on_probe(ok)) return;
+  const bool ready = entries_[id].health.ready();
+  const EndpointInfo& info = *entries_[id].info;
   telemetry::log_event(ready ? LogLevel::Info : LogLevel::Warn, "endpoint_health", {},
                        ready ? "Endpoint passed its health probes and takes requests now."
                              : "Endpoint failed its health probes; no new requests go to it.",
-                       {{"endpoint", std::string_view(endpoints_[endpoint].url)},
-                        {"pool", std::string_view(endpoints_[endpoint].pool_id)},
+                       {{"endpoint", std::string_view(info.url)},
+                        {"pool", std::string_view(info.pool_id)},
                         {"ready", ready}});
   publish_snapshot();
-  dispatch_all(scheduler_->update_registry(snapshot(), Clock::now()));
+  dispatch_all(scheduler_->update_registry(placement_view(), Clock::now()));
   reject_unready();
   refresh_gauges();
 }
@@ -181,7 +182,7 @@ void ControlPlane::reject_unready() {
            Error{ErrorCode::PoolUnavailable,
                  "Every engine that serves the model became unavailable while the request waited.",
                  {},
-                 config::soonest_recovery_ms(config_.health)});
+                 config::soonest_recovery_ms(config_->health)});
     pending_.erase(it);
   }
 }
@@ -236,18 +237,26 @@ void ControlPlane::submit(Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter
   });
 }
 
-void ControlPlane::release_unused(std::uint32_t endpoint) {
+void ControlPlane::release_unused(EndpointId endpoint) {
   asio::post(control_, [this, endpoint] {
     if (stopped_) return;
-    dispatch_all(scheduler_->release_unused(endpoint, Clock::now()));
+    const TimePoint now = Clock::now();
+    dispatch_all(scheduler_->release_unused(endpoint, now));
+    if (endpoint < entries_.size() && entries_[endpoint].phase == Phase::Draining) {
+      check_draining(now);
+    }
     refresh_gauges();
   });
 }
 
-void ControlPlane::release(std::uint32_t endpoint, bool ok) {
+void ControlPlane::release(EndpointId endpoint, bool ok) {
   asio::post(control_, [this, endpoint, ok] {
     if (stopped_) return;
-    dispatch_all(scheduler_->release(endpoint, ok, Clock::now()));
+    const TimePoint now = Clock::now();
+    dispatch_all(scheduler_->release(endpoint, ok, now));
+    if (endpoint < entries_.size() && entries_[endpoint].phase == Phase::Draining) {
+      check_draining(now);
+    }
     refresh_gauges();
   });
 }
@@ -281,7 +290,7 @@ void ControlPlane::dispatch_all(const std::vector<Dispatch>& dispatches) {
   }
 }
 
-void ControlPlane::grant(std::shared_ptr<AdmissionWaiter> waiter, std::uint32_t endpoint) {
+void ControlPlane::grant(std::shared_ptr<AdmissionWaiter> waiter, EndpointId endpoint) {
   auto ex = waiter->executor;
   asio::post(ex, [this, waiter = std::move(waiter), endpoint] {
     if (waiter->state != AdmissionWaiter::State::Waiting) {
@@ -315,12 +324,15 @@ void ControlPlane::refresh_gauges() {
         std::memory_order_relaxed);
   }
   const bool snapshot_stale = observe_breakers(now);
-  for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
-    auto& g = *gauges_.endpoints[i];
-    g.breaker.store(breaker_gauge(observed_breaker_[i]), std::memory_order_relaxed);
-    g.panic.store(observed_panic_[i] ? 1 : 0, std::memory_order_relaxed);
-    g.ready.store(health_[i].ready() ? 1 : 0, std::memory_order_relaxed);
-    g.in_flight.store(scheduler_->in_flight(i), std::memory_order_relaxed);
+  for (EndpointId id = 0; id < entries_.size(); ++id) {
+    const Entry& entry = entries_[id];
+    if (!entry.gauge) continue;
+    auto& g = *entry.gauge;
+    g.breaker.store(breaker_gauge(entry.observed_breaker), std::memory_order_relaxed);
+    g.panic.store(entry.observed_panic ? 1 : 0, std::memory_order_relaxed);
+    g.ready.store(entry.phase == Phase::Serving && entry.health.ready() ? 1 : 0,
+                  std::memory_order_relaxed);
+    g.in_flight.store(scheduler_->in_flight(id), std::memory_order_relaxed);
   }
   gauges_.panic_routed.store(scheduler_->panic_routed(), std::memory_order_relaxed);
   if (snapshot_stale) publish_snapshot();
@@ -330,18 +342,20 @@ bool ControlPlane::observe_breakers(TimePoint now) {
   using placement::BreakerState;
   scheduler_->refresh_breakers(now);
   bool stale = false;
-  const auto snap = snapshot();
-  for (std::uint32_t i = 0; i < endpoints_.size(); ++i) {
-    const EndpointInfo& e = endpoints_[i];
+  const auto registry = registry_.load();
+  const placement::RegistrySnapshot& snap = registry->placement;
+  for (EndpointId i = 0; i < entries_.size(); ++i) {
+    Entry& entry = entries_[i];
+    if (entry.phase == Phase::Unused) continue;
+    const EndpointInfo& e = *entry.info;
     const BreakerState state = scheduler_->breaker_state(i, now);
     const bool panic = scheduler_->in_panic(i);
-    if (snap && i < snap->endpoints.size() &&
-        (snap->endpoints[i].breaker != state ||
-         snap->endpoints[i].ejected != scheduler_->ejected(i))) {
+    if (i < snap.endpoints.size() && (snap.endpoints[i].breaker != state ||
+                                      snap.endpoints[i].ejected != scheduler_->ejected(i))) {
       stale = true;
     }
-    if (state != observed_breaker_[i]) {
-      observed_breaker_[i] = state;
+    if (state != entry.observed_breaker) {
+      entry.observed_breaker = state;
       const std::size_t slot = state == BreakerState::Closed ? 0
                                : state == BreakerState::Open ? 1
                                                              : 2;
@@ -366,8 +380,8 @@ bool ControlPlane::observe_breakers(TimePoint now) {
                             {"pool", std::string_view(e.pool_id)},
                             {"state", placement::to_string(state)}});
     }
-    if (panic != observed_panic_[i]) {
-      observed_panic_[i] = panic;
+    if (panic != entry.observed_panic) {
+      entry.observed_panic = panic;
       telemetry::log_event(
           panic ? LogLevel::Warn : LogLevel::Info, "panic_routing", {},
           panic ? "The endpoint's breaker is open, but ejecting it would exceed "

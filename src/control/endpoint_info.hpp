@@ -1,5 +1,6 @@
 #pragma once
-// Static facts about one engine endpoint, fixed at startup (index = position in the list).
+// Static facts about one engine endpoint. Immutable once published: a change of configuration
+// makes a new EndpointInfo (shared_ptr), so a request that holds one keeps a consistent view.
 
 #include <cstdint>
 #include <string>
@@ -8,8 +9,13 @@
 
 namespace sy::control {
 
+// Stable for the endpoint's life (the position in the registry's tables); reused only after the
+// endpoint was removed and drained.
+using EndpointId = std::uint32_t;
+
 struct EndpointInfo {
-  std::uint32_t index = 0;
+  EndpointId id = 0;
+  std::uint64_t serial = 0;  // unique for the process's life: tells endpoints of one id apart
   std::uint32_t pool_index = 0;
   std::string pool_id;
   std::string url;

@@ -26,32 +26,45 @@ SubmitOutcome rejected(ErrorCode code, std::string message, std::string param = 
 
 Scheduler::Scheduler(SchedulerConfig config,
                      std::shared_ptr<const placement::RegistrySnapshot> snapshot)
-    : config_(config), affinity_(config.session_max_entries) {
+    : config_(config),
+      board_(std::make_shared<SlotBoard>()),
+      affinity_(config.session_max_entries) {
   adopt(std::move(snapshot));
-  board_ = std::make_shared<SlotBoard>(snapshot_->endpoints.size(), models_);
 }
 
 void Scheduler::adopt(std::shared_ptr<const placement::RegistrySnapshot> snapshot) {
   snapshot_ =
       snapshot ? std::move(snapshot) : std::make_shared<const placement::RegistrySnapshot>();
 
-  // Per-endpoint state only grows: an endpoint index that disappears may still have requests
-  // running, and their release() must find the counters.
+  // Per-endpoint state only grows: an endpoint that disappears may still have requests running
+  // (it drains), and their release() must find the counters. An id that comes back with another
+  // serial is a new endpoint: its breaker starts closed.
   const std::size_t endpoints = snapshot_->endpoints.size();
+  board_->reserve_endpoints(endpoints);
   if (endpoints > breakers_.size()) {
     while (breakers_.size() < endpoints) {
       breakers_.emplace_back(config_.breaker_failure_threshold, config_.breaker_open_for);
     }
+    serials_.resize(breakers_.size(), 0);
     breaker_allows_ = std::make_unique<bool[]>(breakers_.size());
     panic_ = std::make_unique<bool[]>(breakers_.size());
     opened_at_.resize(breakers_.size());
     for (std::size_t e = 0; e < breakers_.size(); ++e) breaker_allows_[e] = true;
+  }
+  for (const placement::EndpointSnapshot& e : snapshot_->endpoints) {
+    if (e.serial == 0 || e.serial == serials_[e.index]) continue;
+    if (serials_[e.index] != 0) {
+      breakers_[e.index] =
+          placement::CircuitBreaker(config_.breaker_failure_threshold, config_.breaker_open_for);
+    }
+    serials_[e.index] = e.serial;
   }
   model_endpoints_ = placement::model_endpoints(*snapshot_);
 
   models_ = snapshot_->all_models();
   for (const std::string& model : models_) {
     queues_.try_emplace(model, config_.queue_capacity, config_.policy);
+    (void)board_->add_model(model);  // a full board sends the model through the queue only
   }
   for (auto it = queues_.begin(); it != queues_.end();) {
     drop_if_orphaned(it++);

@@ -177,8 +177,7 @@ class Scheduler {
       const noexcept {
     return snapshot_;
   }
-  // The shared slot counts (see the class comment). Sized by the first snapshot's endpoints and
-  // models: endpoints added later never get a free slot.
+  // The shared slot counts (see the class comment); they grow with the snapshots adopted.
   [[nodiscard]] const std::shared_ptr<SlotBoard>& board() const noexcept { return board_; }
 
  private:
@@ -227,6 +226,7 @@ class Scheduler {
   std::shared_ptr<SlotBoard> board_;                   // in-flight counts, queue lengths
   std::vector<std::uint32_t> loads_;                   // scratch: board_->load_all()
   std::vector<placement::CircuitBreaker> breakers_;    // by endpoint index
+  std::vector<std::uint64_t> serials_;                 // by index: whose breaker it is
   std::unique_ptr<bool[]> breaker_allows_;             // scratch for place(); sized like breakers_
   std::unique_ptr<bool[]> panic_;                      // sized like breakers_
   std::vector<TimePoint> opened_at_;                   // scratch: when each breaker opened

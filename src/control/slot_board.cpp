@@ -1,32 +1,51 @@
 #include "control/slot_board.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "placement/placement.hpp"
 
 namespace sy::control {
 
-SlotBoard::SlotBoard(std::size_t endpoints, std::vector<std::string> models)
-    : endpoints_(endpoints),
-      in_flight_(std::make_unique<std::atomic<std::uint32_t>[]>(endpoints)),
-      models_(std::move(models)) {
-  std::sort(models_.begin(), models_.end());
-  models_.erase(std::unique(models_.begin(), models_.end()), models_.end());
-  queued_ = std::make_unique<std::atomic<std::uint32_t>[]>(models_.size());
-  fast_claims_ = std::make_unique<std::atomic<std::uint32_t>[]>(models_.size());
+SlotBoard::SlotBoard(std::size_t endpoints, const std::vector<std::string>& models) {
+  reserve_endpoints(endpoints);
+  for (const std::string& model : models) (void)add_model(model);
+}
+
+SlotBoard::~SlotBoard() {
+  for (auto& chunk : chunks_) delete chunk.load(std::memory_order_relaxed);
+}
+
+void SlotBoard::reserve_endpoints(std::size_t count) {
+  count = std::min(count, kMaxEndpoints);
+  const std::size_t have = endpoints_.load(std::memory_order_relaxed);
+  if (count <= have) return;
+  for (std::size_t c = have / kChunkSize; c * kChunkSize < count; ++c) {
+    if (chunks_[c].load(std::memory_order_relaxed) != nullptr) continue;
+    // Value-initialised: every counter starts at 0. Published before endpoints_ moves past it.
+    chunks_[c].store(new Chunk{}, std::memory_order_release);
+  }
+  endpoints_.store(count, std::memory_order_release);
+}
+
+std::atomic<std::uint32_t>* SlotBoard::counter(std::uint32_t endpoint) const noexcept {
+  if (endpoint >= endpoint_count()) return nullptr;
+  Chunk* chunk = chunks_[endpoint / kChunkSize].load(std::memory_order_acquire);
+  return chunk == nullptr ? nullptr : &(*chunk)[endpoint % kChunkSize];
 }
 
 std::uint32_t SlotBoard::in_flight(std::uint32_t endpoint) const noexcept {
-  return endpoint < endpoints_ ? in_flight_[endpoint].load(std::memory_order_acquire) : 0;
+  const auto* count = counter(endpoint);
+  return count == nullptr ? 0 : count->load(std::memory_order_acquire);
 }
 
 bool SlotBoard::try_claim(std::uint32_t endpoint, std::uint32_t slots) noexcept {
-  if (endpoint >= endpoints_) return false;
-  std::atomic<std::uint32_t>& count = in_flight_[endpoint];
-  std::uint32_t seen = count.load(std::memory_order_relaxed);
+  std::atomic<std::uint32_t>* count = counter(endpoint);
+  if (count == nullptr) return false;
+  std::uint32_t seen = count->load(std::memory_order_relaxed);
   while (seen < slots) {
-    if (count.compare_exchange_weak(seen, seen + 1, std::memory_order_acq_rel,
-                                    std::memory_order_relaxed)) {
+    if (count->compare_exchange_weak(seen, seen + 1, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
       return true;
     }
   }
@@ -34,45 +53,66 @@ bool SlotBoard::try_claim(std::uint32_t endpoint, std::uint32_t slots) noexcept 
 }
 
 void SlotBoard::release(std::uint32_t endpoint) noexcept {
-  if (endpoint >= endpoints_) return;
-  std::atomic<std::uint32_t>& count = in_flight_[endpoint];
-  std::uint32_t seen = count.load(std::memory_order_relaxed);
-  while (seen > 0 && !count.compare_exchange_weak(seen, seen - 1, std::memory_order_acq_rel,
-                                                  std::memory_order_relaxed)) {
+  std::atomic<std::uint32_t>* count = counter(endpoint);
+  if (count == nullptr) return;
+  std::uint32_t seen = count->load(std::memory_order_relaxed);
+  while (seen > 0 && !count->compare_exchange_weak(seen, seen - 1, std::memory_order_acq_rel,
+                                                   std::memory_order_relaxed)) {
   }
 }
 
 void SlotBoard::load_all(std::vector<std::uint32_t>& out) const {
-  out.resize(endpoints_);
-  for (std::size_t e = 0; e < endpoints_; ++e) {
-    out[e] = in_flight_[e].load(std::memory_order_acquire);
+  const std::size_t n = endpoint_count();
+  out.resize(n);
+  for (std::size_t c = 0; c * kChunkSize < n; ++c) {
+    const Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    const std::size_t end = std::min(n, (c + 1) * kChunkSize);
+    for (std::size_t e = c * kChunkSize; e < end; ++e) {
+      out[e] = (*chunk)[e % kChunkSize].load(std::memory_order_acquire);
+    }
   }
 }
 
-std::size_t SlotBoard::model_index(std::string_view model) const noexcept {
-  auto it = std::lower_bound(models_.begin(), models_.end(), model);
-  if (it == models_.end() || *it != model) return std::string::npos;
-  return static_cast<std::size_t>(it - models_.begin());
+bool SlotBoard::add_model(std::string_view model) {
+  if (find_model(model) != nullptr) return true;
+  if (model_names_.size() >= kMaxModels) return false;
+  std::size_t i = std::hash<std::string_view>{}(model) & (kModelSlots - 1);
+  while (model_slots_[i].used.load(std::memory_order_relaxed)) i = (i + 1) & (kModelSlots - 1);
+  model_slots_[i].name = std::string(model);
+  model_slots_[i].used.store(true, std::memory_order_release);
+  model_names_.insert(std::lower_bound(model_names_.begin(), model_names_.end(), model),
+                      std::string(model));
+  return true;
+}
+
+SlotBoard::ModelSlot* SlotBoard::find_model(std::string_view model) const noexcept {
+  // Linear probing over slots that are only ever added: a reader that sees `used` sees the name.
+  for (std::size_t i = std::hash<std::string_view>{}(model) & (kModelSlots - 1), n = 0;
+       n < kModelSlots; i = (i + 1) & (kModelSlots - 1), ++n) {
+    ModelSlot& slot = model_slots_[i];
+    if (!slot.used.load(std::memory_order_acquire)) return nullptr;
+    if (slot.name == model) return &slot;
+  }
+  return nullptr;
 }
 
 std::uint32_t SlotBoard::queued(std::string_view model) const noexcept {
-  const std::size_t i = model_index(model);
-  return i == std::string::npos ? 0 : queued_[i].load(std::memory_order_acquire);
+  const ModelSlot* slot = find_model(model);
+  return slot == nullptr ? 0 : slot->queued.load(std::memory_order_acquire);
 }
 
 void SlotBoard::set_queued(std::string_view model, std::uint32_t count) noexcept {
-  const std::size_t i = model_index(model);
-  if (i != std::string::npos) queued_[i].store(count, std::memory_order_release);
+  if (ModelSlot* slot = find_model(model)) slot->queued.store(count, std::memory_order_release);
 }
 
 void SlotBoard::note_fast_claim(std::string_view model) noexcept {
-  const std::size_t i = model_index(model);
-  if (i != std::string::npos) fast_claims_[i].fetch_add(1, std::memory_order_relaxed);
+  if (ModelSlot* slot = find_model(model))
+    slot->fast_claims.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint32_t SlotBoard::take_fast_claims(std::string_view model) noexcept {
-  const std::size_t i = model_index(model);
-  return i == std::string::npos ? 0 : fast_claims_[i].exchange(0, std::memory_order_relaxed);
+  ModelSlot* slot = find_model(model);
+  return slot == nullptr ? 0 : slot->fast_claims.exchange(0, std::memory_order_relaxed);
 }
 
 std::optional<std::uint32_t> claim_free_slot(const placement::RegistrySnapshot& snapshot,

@@ -10,10 +10,17 @@
 // scheduler publishes a model's queue length after each change; while it is non-zero, I/O threads
 // leave free slots to the queue (first come, first served).
 //
-// Sizes are fixed at construction (endpoints and models of the registry it was built from): an
-// endpoint index past the end never has a free slot, a model not on the board never takes the
-// fast path. Thread: every member is safe from any thread; lock-free.
+// The board grows with the registry without locks: endpoint counters live in chunks that are
+// allocated when an id in their range is first used and then stay (ids are reused, so memory
+// follows the most endpoints that existed at once, up to kMaxEndpoints); models are entered
+// once into a fixed open-addressing table (up to kMaxModels). An endpoint id the board has no
+// room for never has a free slot, and a model not on the board never takes the fast path (it
+// goes through the scheduler): both are limits, not failures.
+//
+// Thread: every member is safe from any thread and lock-free, except the ones marked "control
+// thread" (the only writer of the board's shape).
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -29,11 +36,26 @@ namespace sy::control {
 
 class SlotBoard {
  public:
-  SlotBoard(std::size_t endpoints, std::vector<std::string> models);
+  static constexpr std::size_t kChunkSize = 256;
+  static constexpr std::size_t kMaxEndpoints = 64 * kChunkSize;  // 16,384 ids
+  static constexpr std::size_t kMaxModels = 512;
+
+  SlotBoard() = default;
+  // A board with room for `endpoints` ids and the given models (tests, and the first registry).
+  SlotBoard(std::size_t endpoints, const std::vector<std::string>& models);
+  ~SlotBoard();
   SlotBoard(const SlotBoard&) = delete;
   SlotBoard& operator=(const SlotBoard&) = delete;
 
-  [[nodiscard]] std::size_t endpoint_count() const noexcept { return endpoints_; }
+  // Control thread: makes room for endpoint ids below `count` (at most kMaxEndpoints).
+  void reserve_endpoints(std::size_t count);
+  // Control thread: puts `model` on the board; false when the board is full.
+  bool add_model(std::string_view model);
+
+  // Endpoint ids the board has counters for.
+  [[nodiscard]] std::size_t endpoint_count() const noexcept {
+    return endpoints_.load(std::memory_order_acquire);
+  }
   [[nodiscard]] std::uint32_t in_flight(std::uint32_t endpoint) const noexcept;
   // Takes one slot of `endpoint` if fewer than `slots` are taken; false otherwise.
   [[nodiscard]] bool try_claim(std::uint32_t endpoint, std::uint32_t slots) noexcept;
@@ -50,17 +72,26 @@ class SlotBoard {
   void note_fast_claim(std::string_view model) noexcept;
   [[nodiscard]] std::uint32_t take_fast_claims(std::string_view model) noexcept;
 
-  // The models on the board, sorted.
-  [[nodiscard]] const std::vector<std::string>& models() const noexcept { return models_; }
+  // Control thread: the models on the board, sorted.
+  [[nodiscard]] const std::vector<std::string>& models() const noexcept { return model_names_; }
 
  private:
-  [[nodiscard]] std::size_t model_index(std::string_view model) const noexcept;  // npos if absent
+  using Chunk = std::array<std::atomic<std::uint32_t>, kChunkSize>;
+  struct ModelSlot {
+    std::atomic<bool> used{false};  // set once, after `name` (release); never cleared
+    std::string name;
+    std::atomic<std::uint32_t> queued{0};
+    std::atomic<std::uint32_t> fast_claims{0};
+  };
+  static constexpr std::size_t kModelSlots = 2 * kMaxModels;  // a power of two
 
-  std::size_t endpoints_;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> in_flight_;
-  std::vector<std::string> models_;  // sorted; queued_ is parallel to it
-  std::unique_ptr<std::atomic<std::uint32_t>[]> queued_;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> fast_claims_;
+  [[nodiscard]] std::atomic<std::uint32_t>* counter(std::uint32_t endpoint) const noexcept;
+  [[nodiscard]] ModelSlot* find_model(std::string_view model) const noexcept;
+
+  std::array<std::atomic<Chunk*>, kMaxEndpoints / kChunkSize> chunks_{};
+  std::atomic<std::size_t> endpoints_{0};
+  std::unique_ptr<ModelSlot[]> model_slots_ = std::make_unique<ModelSlot[]>(kModelSlots);
+  std::vector<std::string> model_names_;  // control thread
 };
 
 // The I/O threads' fast path: when nothing of `model` is queued (nor of any other model of the

@@ -6,10 +6,6 @@
 
 namespace sy::engines {
 
-std::string_view to_string(Protocol p) noexcept {
-  return p == Protocol::OpenAI ? "openai" : "llamacpp";
-}
-
 namespace {
 
 std::string join_path(std::string_view base, std::string_view path) {
@@ -22,15 +18,15 @@ std::string join_path(std::string_view base, std::string_view path) {
 // those Switchyard translates: `max_tokens` / `max_completion_tokens` become `n_predict`, a string
 // `stop` becomes a one-element array, `stream` is set, `stream_options` (answered by Switchyard)
 // and `model` (used for placement) stay behind. llama.cpp ignores members it does not know.
-Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request) {
+Result<std::string> to_llamacpp_completion(const GenerationRequest& request) {
   // The body was validated at admission; members are copied as the client wrote them (numbers of
   // any size included), not re-serialised.
-  if (!json::validate(request.upstream_body).ok()) {
+  if (!json::validate(request.body).ok()) {
     return fail(ErrorCode::InvalidJson, "The request body is not valid JSON.");
   }
-  const auto members = json::top_level_members(request.upstream_body);
+  const auto members = json::top_level_members(request.body);
   std::string out;
-  out.reserve(request.upstream_body.size() + 64);
+  out.reserve(request.body.size() + 64);
   out += '{';
   auto member = [&out](std::string_view raw_key, std::string_view value) {
     if (out.size() > 1) out += ',';
@@ -72,13 +68,12 @@ Result<std::string> to_llamacpp_completion(const api::CompletionRequest& request
 
 }  // namespace
 
-Result<UpstreamRequest> make_upstream_request(Protocol protocol,
-                                              const api::CompletionRequest& request,
+Result<UpstreamRequest> make_upstream_request(Protocol protocol, const GenerationRequest& request,
                                               std::string_view base_path) {
-  const bool chat = request.kind == api::CompletionKind::Chat;
+  const bool chat = request.chat;
   if (protocol == Protocol::OpenAI || chat) {
     return UpstreamRequest{join_path(base_path, chat ? "/v1/chat/completions" : "/v1/completions"),
-                           request.upstream_body};
+                           std::string(request.body)};
   }
   auto body = to_llamacpp_completion(request);
   if (!body) return tl::unexpected(body.error());

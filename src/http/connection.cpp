@@ -98,7 +98,10 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
 }  // namespace
 
 asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
-  const config::Limits& limits = worker.shared.config.limits;
+  // Size limits hold for the connection's life: a reload applies them to connections opened
+  // after it (the relay's timeouts, retries and the rest apply to every request after it).
+  const std::shared_ptr<const config::Config> config = worker.registry()->config;
+  const config::Limits& limits = config->limits;
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   worker.metrics.open_connections.add(1);
@@ -159,6 +162,8 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     rc.info.timeout_ms = std::string(head.timeout_ms);
     rc.info.session_id = std::string(head.session_id);
     rc.path = std::string(head.path);
+    if (head.route == telemetry::Route::AdminReload)
+      rc.bearer_token = std::string(head.bearer_token);
     rc.keep_alive = head.keep_alive;
     rc.http10 = head.http10;
     rc.head_only = head.head_only;

@@ -128,7 +128,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   void finish(bool body_complete) noexcept override {
     head_buffer_.reset();
     if (body_complete && body_complete_ && keep_alive_ && !ended_at_close_) {
-      pool_.put_back(endpoint_.index, std::move(conn_.socket));
+      pool_.put_back(endpoint_, std::move(conn_.socket));
     } else {
       boost::system::error_code ignored;
       conn_.socket.close(ignored);

@@ -15,13 +15,14 @@ namespace sy::http {
 
 class Http1EngineConnector final : public relay::EngineConnector {
  public:
-  Http1EngineConnector(boost::asio::any_io_executor ex, std::size_t endpoints,
-                       std::size_t max_idle_per_endpoint)
-      : pool_(ex, endpoints, max_idle_per_endpoint) {}
+  Http1EngineConnector(boost::asio::any_io_executor ex, std::size_t max_idle_per_endpoint)
+      : pool_(ex, max_idle_per_endpoint) {}
 
   [[nodiscard]] boost::asio::awaitable<boost::system::error_code> acquire(
       const control::EndpointInfo& endpoint, Millis connect_timeout,
       std::unique_ptr<relay::EngineConnection>& out) override;
+  // Closes the idle connections of a retired endpoint.
+  void forget(control::EndpointId id, std::uint64_t serial) { pool_.forget(id, serial); }
 
  private:
   UpstreamPool pool_;

@@ -21,6 +21,7 @@ struct RequestContext {
   std::string method;                        // as sent, e.g. "POST"
   std::string path;                          // without the query string
   std::string body;
+  std::string bearer_token;  // kept for the admin routes only
   bool keep_alive = true;
   bool http10 = false;     // the client spoke HTTP/1.0
   bool head_only = false;  // a HEAD request

@@ -27,6 +27,7 @@ telemetry::Route route_of(std::string_view path) noexcept {
   if (path == "/health") return telemetry::Route::Health;
   if (path == "/ready") return telemetry::Route::Ready;
   if (path == "/metrics") return telemetry::Route::Metrics;
+  if (path == "/admin/reload") return telemetry::Route::AdminReload;
   return telemetry::Route::Other;
 }
 
@@ -43,6 +44,9 @@ RequestHead interpret_request_head(const RequestHeadFields& f,
   h.deadline = f.deadline;
   h.timeout_ms = f.timeout_ms;
   h.session_id = f.session_id;
+  if (f.authorization.size() > 7 && iequals_ascii(f.authorization.substr(0, 7), "Bearer ")) {
+    h.bearer_token = f.authorization.substr(7);
+  }
   h.body_too_large = f.content_length && *f.content_length > max_body_bytes;
   h.send_continue = iequals_ascii(f.expect, "100-continue") && !f.body_done;
   return h;

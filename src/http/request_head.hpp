@@ -36,6 +36,7 @@ struct RequestHeadFields {
   std::string_view timeout_ms;      // X-Timeout-Ms
   std::string_view session_id;      // X-Session-Id
   std::string_view expect;          // Expect
+  std::string_view authorization;   // Authorization
 };
 
 // The fields of a Beast request parser whose header is done (see the file comment).
@@ -55,6 +56,7 @@ template <typename Parser>
   f.timeout_ms = req["X-Timeout-Ms"];
   f.session_id = req["X-Session-Id"];
   f.expect = req["Expect"];
+  f.authorization = req["Authorization"];
   return f;
 }
 
@@ -74,6 +76,9 @@ struct RequestHead {
   std::string_view deadline;
   std::string_view timeout_ms;
   std::string_view session_id;
+  // The token of `Authorization: Bearer <token>` (the scheme is case-insensitive); empty when
+  // absent or of another scheme. Only the admin routes read it.
+  std::string_view bearer_token;
   // Content-Length above max_body_bytes: answer 413 without reading the body.
   bool body_too_large = false;
   // `Expect: 100-continue` and the body is still to come: send `100 Continue` before reading it.

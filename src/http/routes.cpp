@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "api/completion_request.hpp"
 #include "common/json_writer.hpp"
@@ -48,7 +50,8 @@ asio::awaitable<bool> serve_health(RequestContext& rc) {
 
 asio::awaitable<bool> serve_ready(RequestContext& rc) {
   const ServerShared& shared = rc.worker.shared;
-  const auto snap = rc.worker.registry();
+  const auto registry = rc.worker.registry();
+  const placement::RegistrySnapshot* snap = &registry->placement;
   const bool draining = shared.draining.load(std::memory_order_relaxed);
   const bool ready = !draining && snap->any_pool_ready();
   std::string out;
@@ -86,7 +89,7 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().field("object", std::string_view("list")).key("data").begin_array();
-    for (const std::string& model : rc.worker.registry()->ready_models()) {
+    for (const std::string& model : rc.worker.registry()->placement.ready_models()) {
       append_model(w, shared, model);
     }
     w.end_array().end_object();
@@ -95,7 +98,7 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
   std::string model;
   const bool decoded =
       percent_decode(std::string_view(rc.path).substr(kModelPathPrefix.size()), model);
-  if (decoded && rc.worker.registry()->model_ready(model)) {
+  if (decoded && rc.worker.registry()->placement.model_ready(model)) {
     std::string body;
     JsonWriter w(body);
     append_model(w, shared, model);
@@ -108,6 +111,60 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
                         : std::string("The model id in the path is not validly percent-encoded."),
                 "model", 0};
   co_return co_await answer_error(rc, e);
+}
+
+// ---- admin ----
+
+// Compares in time that depends on the lengths only, not on where the bytes first differ.
+bool same_secret(std::string_view given, std::string_view expected) noexcept {
+  if (given.size() != expected.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  }
+  return diff == 0;
+}
+
+// Runs on the control thread (co_spawned there): the control plane's state is its alone.
+asio::awaitable<Result<control::RegistryChange>> reload_on_control_thread(
+    control::ControlPlane* control, const config::ConfigSource* source) {
+  co_return control->reload(*source);
+}
+
+// POST /admin/reload: re-reads the configuration, as SIGHUP does, and says what changed.
+asio::awaitable<bool> serve_admin_reload(RequestContext& rc) {
+  // Errors are named objects, never temporaries in a co_await: GCC 12 destroys those twice.
+  const std::shared_ptr<const config::Config> config = rc.worker.registry()->config;
+  const std::string& token = config->admin.token;
+  if (token.empty()) {
+    const Error disabled{ErrorCode::AdminDisabled,
+                         "The admin routes are disabled: set admin.token in the configuration.",
+                         {},
+                         0};
+    co_return co_await answer_error(rc, disabled);
+  }
+  if (!same_secret(rc.bearer_token, token)) {
+    const Error unauthorized{
+        ErrorCode::Unauthorized,
+        "POST /admin/reload needs the header Authorization: Bearer <admin.token>.",
+        {},
+        0};
+    co_return co_await answer_error(rc, unauthorized);
+  }
+  control::ControlPlane& control = rc.worker.shared.control;
+  const auto outcome = co_await asio::co_spawn(
+      control.context(), reload_on_control_thread(&control, &rc.worker.shared.source),
+      asio::use_awaitable);
+  if (!outcome) co_return co_await answer_error(rc, outcome.error());
+  std::string body;
+  JsonWriter(body)
+      .begin_object()
+      .field("reloaded", true)
+      .field("added", static_cast<std::uint64_t>(outcome->added))
+      .field("removed", static_cast<std::uint64_t>(outcome->removed))
+      .field("kept", static_cast<std::uint64_t>(outcome->kept))
+      .end_object();
+  co_return co_await answer(rc, 200, "application/json", body);
 }
 
 // ---- completions ----
@@ -140,13 +197,14 @@ asio::awaitable<bool> serve_completion(RequestContext& rc) {
   co_return sink.reusable();
 }
 
-constexpr std::array<RouteEntry, 6> kRoutes{{
+constexpr std::array<RouteEntry, 7> kRoutes{{
     {Route::ChatCompletions, Methods::Post, &serve_completion<api::CompletionKind::Chat>},
     {Route::Completions, Methods::Post, &serve_completion<api::CompletionKind::Text>},
     {Route::Models, Methods::Get, &serve_models},
     {Route::Health, Methods::Get, &serve_health},
     {Route::Ready, Methods::Get, &serve_ready},
     {Route::Metrics, Methods::Get, &serve_metrics},
+    {Route::AdminReload, Methods::Post, &serve_admin_reload},
 }};
 
 }  // namespace

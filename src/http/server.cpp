@@ -32,8 +32,7 @@ namespace {
 // After the grace period, how long aborted requests get to write their final event.
 constexpr auto kAbortFlushTime = std::chrono::milliseconds(1000);
 
-asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor,
-                                  std::uint32_t max_connections) {
+asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, std::uint32_t threads) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -44,6 +43,9 @@ asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor,
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    // limits.max_connections is shared among the threads; read per accept, so a reload applies.
+    const std::uint32_t max_connections =
+        std::max(1u, worker.registry()->config->limits.max_connections / threads);
     if (worker.metrics.open_connections.value() >= static_cast<std::int64_t>(max_connections)) {
       // Over the per-worker bound: refuse rather than exhaust descriptors, with a best-effort
       // 503 (one non-blocking write; nothing is kept for this connection).
@@ -92,24 +94,74 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& ep) {
   return acceptor;
 }
 
+// Carries the registry's changes to the parts outside the control plane that keep state per
+// endpoint: the probes (control thread) and each I/O thread's exchanges and idle connections
+// (posted to the thread that owns them).
+class RegistryWiring final : public control::RegistryObserver {
+ public:
+  RegistryWiring(HealthProber& prober, const std::vector<std::unique_ptr<Worker>>& workers)
+      : prober_(prober), workers_(workers) {}
+
+  void endpoint_added(std::shared_ptr<const control::EndpointInfo> endpoint) override {
+    prober_.watch(std::move(endpoint));
+  }
+  void endpoint_removed(const control::EndpointInfo& endpoint) override {
+    prober_.unwatch(endpoint.serial);
+  }
+  void drain_expired(const control::EndpointInfo& endpoint) override {
+    for (const auto& w : workers_) {
+      asio::post(w->io, [&live = w->live, id = endpoint.id, serial = endpoint.serial] {
+        (void)live.abort_endpoint(id, serial);
+      });
+    }
+  }
+  void endpoint_retired(const control::EndpointInfo& endpoint) override {
+    for (const auto& w : workers_) {
+      asio::post(w->io, [&engines = w->engines, id = endpoint.id, serial = endpoint.serial] {
+        engines.forget(id, serial);
+      });
+    }
+  }
+
+ private:
+  HealthProber& prober_;
+  const std::vector<std::unique_ptr<Worker>>& workers_;
+};
+
+// SIGHUP: re-read the configuration (the outcome is logged by reload()), then wait for the next.
+void watch_reload_signal(asio::signal_set& hup, control::ControlPlane& control,
+                         const config::ConfigSource& source) {
+  hup.async_wait([&hup, &control, &source](boost::system::error_code ec, int) {
+    if (ec) return;
+    telemetry::log_event(
+        LogLevel::Info, "reload_requested", {}, "SIGHUP received: the configuration is read again.",
+        {{"config", std::string_view(source.is_file() ? source.path : "<embedded demo>")}});
+    (void)control.reload(source);
+    watch_reload_signal(hup, control, source);
+  });
+}
+
 }  // namespace
 
-int run_server(const config::Config& config, std::uint32_t grace_ms) {
+int run_server(const config::ConfigSource& source, std::shared_ptr<const config::Config> config_ptr,
+               std::uint32_t grace_ms) {
+  const config::Config& config = *config_ptr;  // the startup configuration: listener, threads
   const std::uint32_t threads =
       config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 
   asio::io_context control_io(1);
   telemetry::ControlGauges gauges;
-  control::ControlPlane control(control_io, config, gauges);
-  HealthProber prober(control_io, control, config.health.timeout_ms);
-  ServerShared shared{config, control, gauges};
+  control::ControlPlane control(control_io, config_ptr, gauges);
+  HealthProber prober(control_io, control);
+  ServerShared shared{source, control, gauges};
   shared.started_unix_s = static_cast<std::int64_t>(std::time(nullptr));
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::uint32_t i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(shared, control.endpoints().size()));
+    workers.push_back(std::make_unique<Worker>(shared));
     shared.all_metrics.push_back(&workers.back()->metrics);
   }
+  RegistryWiring wiring(prober, workers);
 
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_host, ec);
@@ -138,21 +190,20 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
                  static_cast<unsigned>(ep.port()), e.code().message().c_str());
     return 2;
   }
-  const std::uint32_t per_worker_connections =
-      std::max(1u, config.limits.max_connections / threads);
   for (std::uint32_t i = 0; i < threads; ++i) {
-    asio::co_spawn(workers[i]->io, accept_loop(*workers[i], acceptors[i], per_worker_connections),
-                   asio::detached);
+    asio::co_spawn(workers[i]->io, accept_loop(*workers[i], acceptors[i], threads), asio::detached);
   }
 
-  control.start();
-  prober.start();
+  control.start(&wiring);
+  asio::signal_set hup(control_io, SIGHUP);
+  watch_reload_signal(hup, control, source);
   std::printf("{\"event\":\"listening\",\"port\":%u}\n", static_cast<unsigned>(ep.port()));
   std::fflush(stdout);
   telemetry::log_event(
       LogLevel::Info, "listening", {},
       fmt::format("Switchyard listens on {}:{} with {} I/O threads and {} engine endpoints.",
-                  config.listen_host, ep.port(), threads, control.endpoints().size()),
+                  config.listen_host, ep.port(), threads,
+                  control.registry()->placement.endpoints.size()),
       {{"port", static_cast<std::uint64_t>(ep.port())},
        {"threads", static_cast<std::uint64_t>(threads)},
        {"config", std::string_view(config.source)}});
@@ -205,6 +256,7 @@ int run_server(const config::Config& config, std::uint32_t grace_ms) {
     }
     control.stop();
     prober.stop();
+    hup.cancel();
     drain_until = Clock::now() + Millis(grace_ms);
     check_drained();
   });

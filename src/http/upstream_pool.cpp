@@ -29,12 +29,32 @@ bool still_open(tcp::socket& socket) {
 }
 }  // namespace
 
-UpstreamPool::UpstreamPool(asio::any_io_executor ex, std::size_t endpoints, std::size_t max_idle)
-    : ex_(ex), idle_(endpoints), max_idle_(max_idle) {}
+UpstreamPool::UpstreamPool(asio::any_io_executor ex, std::size_t max_idle)
+    : ex_(ex), max_idle_(max_idle) {}
+
+UpstreamPool::Bucket& UpstreamPool::bucket(const control::EndpointInfo& endpoint) {
+  if (endpoint.id >= buckets_.size()) buckets_.resize(endpoint.id + 1);
+  Bucket& b = buckets_[endpoint.id];
+  if (b.serial != endpoint.serial) {
+    b.idle.clear();  // closes them: they lead to the id's previous endpoint
+    b.serial = endpoint.serial;
+  }
+  return b;
+}
+
+void UpstreamPool::forget(control::EndpointId id, std::uint64_t serial) {
+  if (id < buckets_.size() && buckets_[id].serial == serial) buckets_[id] = Bucket{};
+}
+
+std::size_t UpstreamPool::idle_count() const noexcept {
+  std::size_t n = 0;
+  for (const Bucket& b : buckets_) n += b.idle.size();
+  return n;
+}
 
 asio::awaitable<boost::system::error_code> UpstreamPool::acquire(
     const control::EndpointInfo& endpoint, Millis connect_timeout, UpstreamConnection& out) {
-  auto& idle = idle_[endpoint.index];
+  auto& idle = bucket(endpoint).idle;
   const TimePoint now = Clock::now();
   while (!idle.empty()) {
     Idle conn = std::move(idle.back());
@@ -88,8 +108,8 @@ asio::awaitable<boost::system::error_code> UpstreamPool::connect_fresh(
   co_return boost::system::error_code{};
 }
 
-void UpstreamPool::put_back(std::uint32_t endpoint, tcp::socket socket) {
-  auto& idle = idle_[endpoint];
+void UpstreamPool::put_back(const control::EndpointInfo& endpoint, tcp::socket socket) {
+  auto& idle = bucket(endpoint).idle;
   if (idle.size() >= max_idle_ || !socket.is_open()) return;
   idle.push_back(Idle{std::move(socket), Clock::now()});
 }

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "config/config.hpp"
+#include "config/config_source.hpp"
 #include "control/control_plane.hpp"
 #include "http/engine_connection.hpp"
 #include "relay/live_exchanges.hpp"
@@ -19,7 +19,7 @@
 namespace sy::http {
 
 struct ServerShared {
-  const config::Config& config;
+  const config::ConfigSource& source;  // what a reload re-reads
   control::ControlPlane& control;
   telemetry::ControlGauges& gauges;
   std::vector<const telemetry::WorkerMetrics*> all_metrics;  // filled before threads start
@@ -29,14 +29,14 @@ struct ServerShared {
 };
 
 struct Worker {
-  Worker(ServerShared& shared_state, std::size_t endpoint_count)
-      : shared(shared_state), io(1), engines(io.get_executor(), endpoint_count, 256) {}
+  explicit Worker(ServerShared& shared_state)
+      : shared(shared_state), io(1), engines(io.get_executor(), 256) {}
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // The latest registry snapshot, read through this thread's cached reader (lock-free while the
   // registry does not change).
-  [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> registry() {
+  [[nodiscard]] std::shared_ptr<const control::Registry> registry() {
     return registry_reader_.get(shared.control.registry_cell());
   }
 
@@ -44,7 +44,7 @@ struct Worker {
   [[nodiscard]] relay::RelayDeps relay_deps() noexcept {
     relay::RelayDeps d;
     d.executor = io.get_executor();
-    d.config = &shared.config;
+    d.config = registry()->config;
     d.metrics = &metrics;
     d.control = &shared.control;
     d.engines = &engines;
@@ -70,7 +70,7 @@ struct Worker {
   // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream,
   // while the stream's own output buffer (sized by what one read brings) stays modest.
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
-  SnapshotCell<placement::RegistrySnapshot>::Reader registry_reader_;
+  SnapshotCell<control::Registry>::Reader registry_reader_;
   std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
 };
 

@@ -6,9 +6,12 @@
 // swaps that pointer atomically); I/O threads read it without locks. Nothing here mutates after
 // publication, so every const member is safe to call from any thread.
 //
-// Indices: EndpointSnapshot::index is the endpoint's position in `endpoints`, and
-// PoolSnapshot::endpoint_indices refer to those positions. Endpoint indices are stable across
-// snapshots (the publisher guarantees it), so per-endpoint state elsewhere is keyed by them.
+// Indices: EndpointSnapshot::index is the endpoint's id and its position in `endpoints`, and
+// PoolSnapshot::endpoint_indices refer to those positions. An id is stable for the endpoint's
+// whole life, across snapshots (the publisher guarantees it), so per-endpoint state elsewhere is
+// keyed by it. The registry changes at run time: an id may be unused (serial 0), or belong to an
+// endpoint that was removed and drains (listed by no pool, so nothing places work on it). An id
+// is reused only after its endpoint drained; `serial` tells the two endpoints apart.
 
 #include <cstdint>
 #include <string>
@@ -31,6 +34,7 @@ struct EndpointSnapshot {
   // that breakers may take out (see ejection_cap.hpp). An Open endpoint beyond that share keeps
   // serving and is not ejected.
   bool ejected = false;
+  std::uint64_t serial = 0;  // unique per endpoint for the process's life; 0: the id is unused
 };
 
 struct PoolSnapshot {

@@ -42,9 +42,9 @@ asio::awaitable<SlotOutcome> wait_for_slot(RelayDeps deps, const RequestInfo* in
   // on this thread, without a round trip through the control thread. Sessions and retries
   // (which need the scheduler's affinity and exclusions) always go through the scheduler.
   if (slot.first_attempt && info->session_id.empty()) {
-    const auto snapshot = deps.registry();
-    if (const auto claimed = control::claim_free_slot(*snapshot, *control.board(), request->model,
-                                                      slot.needed_ctx)) {
+    const auto registry = deps.registry();
+    if (const auto claimed = control::claim_free_slot(registry->placement, *control.board(),
+                                                      request->model, slot.needed_ctx)) {
       co_return SlotOutcome{SlotOutcome::Kind::Granted, *claimed, {}};
     }
   }
@@ -67,12 +67,12 @@ asio::awaitable<SlotOutcome> wait_for_slot(RelayDeps deps, const RequestInfo* in
   while (waiter->state == AdmissionWaiter::State::Waiting) {
     TimePoint wake_at = slot.deadline;
     if (request->stream && waiter->queued && announced_queue) {
-      wake_at = std::min(wake_at, Clock::now() + Millis(position_interval_ms));
+      wake_at = std::min(wake_at, deps.now() + Millis(position_interval_ms));
     }
     waiter->wake.expires_at(wake_at);
     co_await waiter->wake.async_wait(kToken);
     if (waiter->state != AdmissionWaiter::State::Waiting) break;
-    if (sink->gone() || Clock::now() >= slot.deadline) {
+    if (sink->gone() || deps.now() >= slot.deadline) {
       waiter->state = AdmissionWaiter::State::Abandoned;
       control.cancel(ticket_id);
       break;

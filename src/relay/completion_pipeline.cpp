@@ -16,6 +16,7 @@
 #include "relay/admission_wait.hpp"
 #include "relay/client_gone.hpp"
 #include "relay/exchange.hpp"
+#include "relay/request_shapes.hpp"
 #include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
 
@@ -52,15 +53,16 @@ Result<Admissible> check_admissible(const RelayDeps& deps, const RequestInfo& in
                       {},
                       1000});
   }
-  const auto snapshot = deps.registry();
-  if (!snapshot->serves_model(request.model)) {
+  const auto registry = deps.registry();
+  const placement::RegistrySnapshot& snapshot = registry->placement;
+  if (!snapshot.serves_model(request.model)) {
     return fail(Error{
         ErrorCode::ModelNotFound,
         fmt::format("The model '{}' does not exist here; GET /v1/models lists the models served.",
                     request.model),
         "model", 0});
   }
-  if (!snapshot->model_ready(request.model)) {
+  if (!snapshot.model_ready(request.model)) {
     return fail(Error{ErrorCode::PoolUnavailable,
                       fmt::format("No engine for model '{}' is ready right now.", request.model),
                       {},
@@ -81,7 +83,7 @@ Result<Admissible> check_admissible(const RelayDeps& deps, const RequestInfo& in
   auto deadline = api::request_deadline(info.deadline, info.timeout_ms, info.arrived,
                                         std::chrono::system_clock::now());
   if (!deadline) return fail(deadline.error());
-  if (*deadline <= Clock::now()) {
+  if (*deadline <= deps.now()) {
     return fail(Error{ErrorCode::DeadlineExceeded,
                       "The request's deadline had already passed when it arrived.",
                       {},
@@ -158,7 +160,7 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
   std::optional<Error> final_error;  // set when the loop ends without a complete answer
 
   for (std::uint32_t attempt = 0;; ++attempt) {
-    const TimePoint wait_start = Clock::now();
+    const TimePoint wait_start = deps.now();
     slot.first_attempt = attempt == 0;
     slot.excluded = excluded;
     const SlotOutcome granted = co_await wait_for_slot(deps, &info, &request, slot, sink, &on_gone);
@@ -188,15 +190,25 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
 
     // Granted. A retry is counted here, when it really goes to another endpoint.
     const std::uint32_t endpoint_index = granted.endpoint;
-    const control::EndpointInfo& endpoint = deps.control->endpoints()[endpoint_index];
+    // Held for the attempt: a reload that removes the endpoint meanwhile changes nothing here.
+    const std::shared_ptr<const control::EndpointInfo> endpoint_info =
+        deps.registry()->endpoint(endpoint_index);
+    if (!endpoint_info) {  // cannot happen: a granted slot keeps its endpoint registered
+      deps.control->release_unused(endpoint_index);
+      final_error =
+          Error{ErrorCode::Internal, "The engine chosen for the request vanished.", {}, 0};
+      break;
+    }
+    const control::EndpointInfo& endpoint = *endpoint_info;
     if (attempt > 0) deps.metrics->count_retry(retry_reason);
-    deps.metrics->queue_wait.observe_ns((Clock::now() - wait_start).count());
+    deps.metrics->queue_wait.observe_ns((deps.now() - wait_start).count());
     telemetry::log_event(LogLevel::Info, "placed", info.correlation_id,
                          "The request was admitted and placed on the least loaded ready engine.",
                          {{"endpoint", std::string_view(endpoint.url)},
                           {"pool", std::string_view(endpoint.pool_id)},
                           {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
-    auto upstream = engines::make_upstream_request(endpoint.protocol, request, endpoint.base_path);
+    auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(request),
+                                                   endpoint.base_path);
     if (!upstream) {
       deps.control->release_unused(endpoint_index);
       final_error = upstream.error();
@@ -205,13 +217,16 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
     // engine's 429 is retried or passed back to the client).
     excluded.push_back(endpoint_index);
-    const bool may_retry =
-        attempt + 1 < attempts &&
-        placement::has_untried_endpoint(*deps.registry(), request.model, slot.needed_ctx, excluded);
+    const bool may_retry = attempt + 1 < attempts && placement::has_untried_endpoint(
+                                                         deps.registry()->placement, request.model,
+                                                         slot.needed_ctx, excluded);
     excluded.pop_back();
     deps.active_requests->fetch_add(1, std::memory_order_relaxed);
-    const ExchangeResult r = co_await run_exchange(ExchangeInput{
-        deps, &info, &endpoint, &request, &*upstream, slot.deadline, sink, &on_gone, may_retry});
+    // A named object, moved into the coroutine: GCC 12 destroys a prvalue argument of a
+    // coroutine twice (its RelayDeps' shared_ptr was released twice, freeing the configuration).
+    ExchangeInput input{deps,          &info, &endpoint, &request, &*upstream,
+                        slot.deadline, sink,  &on_gone,  may_retry};
+    const ExchangeResult r = co_await run_exchange(std::move(input));
     deps.active_requests->fetch_sub(1, std::memory_order_relaxed);
     release_slot(*deps.control, endpoint_index, r.verdict);
 
@@ -224,9 +239,9 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     last_error = r.error;
     excluded.push_back(endpoint_index);
     // Look again now: the registry may have changed while the attempt ran.
-    const bool retry =
-        attempt + 1 < attempts &&
-        placement::has_untried_endpoint(*deps.registry(), request.model, slot.needed_ctx, excluded);
+    const bool retry = attempt + 1 < attempts &&
+                       placement::has_untried_endpoint(deps.registry()->placement, request.model,
+                                                       slot.needed_ctx, excluded);
     telemetry::log_event(
         LogLevel::Warn, "upstream_failed", info.correlation_id,
         retry ? "The engine failed before sending anything; trying another endpoint."

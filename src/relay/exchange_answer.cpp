@@ -3,6 +3,8 @@
 // one in-band event when the client's stream head already went out (the request was queued).
 #include <utility>
 
+#include "encoders/answer_encoder.hpp"
+#include "engines/engine_protocol.hpp"
 #include "relay/exchange_run.hpp"
 #include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
@@ -36,7 +38,11 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
 
   std::string client_body;
   if (status == 200) {
-    auto translated = translator_->translate_body(body);
+    const engines::EngineAnswer answer = engines::decode_answer(engine_shape_, body);
+    tally_.take(answer.usage);
+    auto translated = encoders::encode_answer(
+        client_shape_, engine_shape_, answer,
+        client_shape_ == engine_shape_ ? encoders::ChunkIdentity{} : chunk_identity());
     if (!translated) {
       metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
       result_.outcome = ExchangeOutcome::RetryableFailure;
@@ -46,10 +52,10 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
       co_return result_;
     }
     client_body = std::move(*translated);
-    metrics_.tokens_out.inc(translator_->tokens_out());
-    metrics_.tokens_in.inc(translator_->prompt_tokens() ? translator_->prompt_tokens()
-                                                        : in_.request->estimated_prompt_tokens);
-    metrics_.ttft.observe_ns((Clock::now() - in_.info->arrived).count());
+    metrics_.tokens_out.inc(tally_.tokens_out());
+    metrics_.tokens_in.inc(tally_.prompt_tokens() ? tally_.prompt_tokens()
+                                                  : in_.request->estimated_prompt_tokens);
+    metrics_.ttft.observe_ns((in_.deps.now() - in_.info->arrived).count());
   } else {
     client_body = std::move(body);
   }
@@ -78,9 +84,9 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
                     : "The engine refused the request; its answer was relayed to the client.",
       {{"endpoint", std::string_view(in_.endpoint->url)},
        {"status", static_cast<std::uint64_t>(status)},
-       {"tokens_out", translator_->tokens_out()},
+       {"tokens_out", tally_.tokens_out()},
        {"duration_ms",
-        std::chrono::duration_cast<Millis>(Clock::now() - in_.info->arrived).count()}});
+        std::chrono::duration_cast<Millis>(in_.deps.now() - in_.info->arrived).count()}});
   result_.outcome = ExchangeOutcome::Completed;
   co_return result_;
 }

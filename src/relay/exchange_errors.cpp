@@ -37,7 +37,14 @@ Error engine_failure(UpstreamErrorKind kind, std::string_view url) {
   }
 }
 
-Error shutting_down_error() {
+Error aborted_error(AbortReason reason) {
+  if (reason == AbortReason::EndpointRemoved) {
+    return Error{ErrorCode::EndpointRemoved,
+                 "The engine serving the request was removed from the configuration and its "
+                 "drain deadline passed; the request was ended.",
+                 {},
+                 0};
+  }
   return Error{
       ErrorCode::ShuttingDown, "The server is shutting down; the request was ended.", {}, 1000};
 }

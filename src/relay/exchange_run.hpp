@@ -12,7 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "engines/stream_translator.hpp"
+#include "encoders/stream_encoder.hpp"
+#include "engines/engine_event.hpp"
 #include "relay/exchange.hpp"
 #include "relay/live_exchanges.hpp"
 #include "relay/upstream_timer.hpp"
@@ -37,6 +38,10 @@ class ExchangeRun {
   boost::asio::awaitable<ExchangeResult> relay_stream();
 
  private:
+  // Picks the adapter's shape and, for a stream, the encoder.
+  void choose_encoding();
+  [[nodiscard]] encoders::ChunkIdentity chunk_identity() const;
+
   boost::asio::awaitable<ExchangeResult> end_complete_stream(std::string& out, bool body_done,
                                                              bool read_failed,
                                                              std::uint64_t tokens);
@@ -71,7 +76,11 @@ class ExchangeRun {
   std::optional<LiveExchanges::Registration> registration_;
   std::shared_ptr<UpstreamTimer> timer_;
   EngineHead head_;
-  std::unique_ptr<engines::StreamTranslator> translator_;
+  // How the engine's events are read and written for the client (set once the head arrived).
+  engines::WireShape engine_shape_ = engines::WireShape::OpenAIChat;
+  engines::WireShape client_shape_ = engines::WireShape::OpenAIChat;
+  std::unique_ptr<encoders::StreamEncoder> encoder_;  // streams only
+  engines::EventTally tally_;
 };
 
 }  // namespace sy::relay

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <boost/asio/error.hpp>
+#include <ctime>
 #include <iterator>
 
 #include "relay/exchange.hpp"
 #include "relay/exchange_errors.hpp"
 #include "relay/exchange_run.hpp"
+#include "relay/request_shapes.hpp"
 
 namespace sy::relay {
 
@@ -70,8 +72,10 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
     co_return fail_retryable(connect_failure(ec));
   }
   live_.upstream = conn_.get();
+  live_.endpoint = in_.endpoint->id;
+  live_.serial = in_.endpoint->serial;
   registration_.emplace(*in_.deps.live, live_);
-  const std::string head = build_request_head(in_, Clock::now());
+  const std::string head = build_request_head(in_, in_.deps.now());
 
   // A reused keep-alive connection that the engine closed meanwhile fails here with nothing
   // received: then the request is sent once more on a fresh connection.
@@ -81,7 +85,7 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
     const boost::system::error_code wec = co_await conn_->write_request(head, in_.upstream->body);
     boost::system::error_code rec;
     if (!wec) {
-      arm_timer(Clock::now() + Millis(limits_.first_byte_timeout_ms));
+      arm_timer(in_.deps.now() + Millis(limits_.first_byte_timeout_ms));
       rec = co_await conn_->read_head(head_);
     }
     if (!wec && !rec) co_return std::nullopt;  // the engine answered
@@ -95,7 +99,9 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
     // The request reached the engine, which then went quiet: another endpoint would redo the
     // same (possibly long) generation, so the client gets a timeout instead of a retry.
     if (fired == TimerReason::Activity) co_return give_up();
-    if (live_.aborted) co_return fail_retryable(UpstreamErrorKind::Reset);  // shutdown: no resend
+    if (live_.aborted != AbortReason::None) {
+      co_return fail_retryable(UpstreamErrorKind::Reset);  // ended from outside: no resend
+    }
     // Resend on a fresh connection only when the request did not get through: once it was
     // written, the engine may have received it and failed, and a resend would run the generation
     // twice (nginx refuses that for POST too). The pool checks an idle connection before reuse,
@@ -112,10 +118,9 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
 
 asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::triage_head() {
   // From here on the engine has answered. The timer covers the rest of the exchange.
-  arm_timer(Clock::now() +
+  arm_timer(in_.deps.now() +
             Millis(in_.request->stream ? limits_.stall_timeout_ms : limits_.first_byte_timeout_ms));
-  translator_ = engines::make_stream_translator(in_.endpoint->protocol, *in_.request,
-                                                in_.info->correlation_id);
+  choose_encoding();
   const unsigned status = head_.status;
   // 429 and 503 are backpressure: the engine is full, not broken (Ollama and llama.cpp answer
   // 503 when their slots or queue are full). Try another endpoint while nothing reached the
@@ -168,10 +173,17 @@ ExchangeResult ExchangeRun::give_up() {
 }
 
 ExchangeResult ExchangeRun::fail_retryable(UpstreamErrorKind kind) {
-  if (live_.aborted) {  // not the engine's fault, and nowhere left to retry
+  if (live_.aborted == AbortReason::Shutdown) {  // not the engine's fault; nowhere to retry
     result_.outcome = ExchangeOutcome::GaveUp;
     result_.verdict = EndpointVerdict::None;
-    result_.error = shutting_down_error();
+    result_.error = aborted_error(live_.aborted);
+    return result_;
+  }
+  if (live_.aborted == AbortReason::EndpointRemoved) {  // nothing sent yet: another may serve it
+    result_.outcome = ExchangeOutcome::RetryableFailure;
+    result_.verdict = EndpointVerdict::None;
+    result_.failure = kind;
+    result_.error = aborted_error(live_.aborted);
     return result_;
   }
   metrics_.count_upstream_error(kind);
@@ -214,6 +226,23 @@ void ExchangeRun::arm_timer(TimePoint activity_deadline) {
 
 void ExchangeRun::stop_timer() {
   if (timer_) timer_->stop();
+}
+
+void ExchangeRun::choose_encoding() {
+  engine_shape_ =
+      engines::wire_shape(in_.endpoint->protocol, in_.request->kind == api::CompletionKind::Chat);
+  client_shape_ = client_shape(*in_.request);
+  if (in_.request->stream) {
+    encoder_ = encoders::make_stream_encoder(
+        client_shape_, engine_shape_,
+        client_shape_ == engine_shape_ ? encoders::ChunkIdentity{} : chunk_identity());
+  }
+}
+
+encoders::ChunkIdentity ExchangeRun::chunk_identity() const {
+  return encoders::ChunkIdentity{"cmpl-" + in_.info->correlation_id, in_.request->model,
+                                 static_cast<std::int64_t>(std::time(nullptr)),
+                                 in_.request->include_usage};
 }
 
 }  // namespace sy::relay

@@ -2,9 +2,11 @@
 // gone, or broken (engine error event, oversized event, read error, stall, deadline, shutdown).
 //
 // Per read of the engine: the bytes arrive unframed in the thread's shared read buffer, the SSE
-// parser cuts them into events in place, the translator appends the client's events to `out`,
+// parser cuts them into events in place, the engine's adapter reads each into a normalised
+// event, the encoder appends the client's bytes for it to `out`,
 // and everything one read brought goes to the sink in one write. Nothing here takes a lock or
 // allocates once the buffers reached their working size.
+#include "engines/engine_protocol.hpp"
 #include "relay/exchange_errors.hpp"
 #include "relay/exchange_run.hpp"
 #include "sse/sse_parser.hpp"
@@ -19,7 +21,7 @@ using telemetry::UpstreamErrorKind;
 
 namespace {
 
-// What the translator said about the events of the stream so far.
+// What the events of the stream said so far.
 struct StreamState {
   bool done = false;             // the terminal event arrived (or the stream was ended early)
   bool engine_error = false;     // the engine sent an error event, or one that cannot be read
@@ -58,18 +60,19 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   auto on_event = [&](const sse::Event& ev) {
     ++st.events_seen;
     if (st.done || st.engine_error) return;
-    switch (translator_->on_event(ev, out)) {
-      case engines::EventResult::Done:
-        st.done = true;
-        break;
-      case engines::EventResult::EngineError:
+    const engines::EngineEvent event = engines::decode_event(engine_shape_, ev);
+    tally_.count(event);
+    encoder_->encode(event, out);
+    switch (event.status) {
+      case engines::EventStatus::EngineError:
         st.engine_error = true;
         break;
-      case engines::EventResult::Malformed:
+      case engines::EventStatus::Malformed:
         st.engine_error = true;
         st.malformed_event = true;
         break;
-      case engines::EventResult::Continue:
+      case engines::EventStatus::Ok:
+        st.done = event.end;
         break;
     }
   };
@@ -77,10 +80,10 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   for (;;) {
     const BodyRead r = co_await conn_->read_body(in_.deps.read_buffer);
     // From here to the next co_await nothing yields, so no other stream touches the buffer.
-    const TimePoint now = Clock::now();
+    const TimePoint now = in_.deps.now();
     std::uint64_t batch_tokens = 0;  // tokens in this read
     if (!r.payload.empty()) {
-      const std::uint64_t before = translator_->content_events();
+      const std::uint64_t before = tally_.content_events();
       const std::uint64_t events_before = st.events_seen;
       if (!st.done && !st.engine_error &&
           sse_parser.feed(r.payload, on_event) == sse::ParseStatus::EventTooLarge) {
@@ -95,7 +98,7 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
       }
       // Only events count as progress: an engine that sends nothing but comments is stalled.
       if (st.events_seen != events_before) timer_->bump(now + Millis(limits_.stall_timeout_ms));
-      batch_tokens = translator_->content_events() - before;
+      batch_tokens = tally_.content_events() - before;
       if (batch_tokens > 0) {
         if (first_token) {
           metrics_.ttft.observe_ns((now - in_.info->arrived).count());
@@ -133,9 +136,9 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   }
 
   metrics_.active_streams.add(-1);
-  metrics_.tokens_out.inc(translator_->content_events());
-  metrics_.tokens_in.inc(translator_->prompt_tokens() ? translator_->prompt_tokens()
-                                                      : in_.request->estimated_prompt_tokens);
+  metrics_.tokens_out.inc(tally_.content_events());
+  metrics_.tokens_in.inc(tally_.prompt_tokens() ? tally_.prompt_tokens()
+                                                : in_.request->estimated_prompt_tokens);
   if (sink.gone()) co_return end_gone_stream(tokens_seen);
   if (st.done && !st.stream_failed) {
     co_return co_await end_complete_stream(out, body_done, read_failed, tokens_seen);
@@ -180,7 +183,7 @@ asio::awaitable<ExchangeResult> ExchangeRun::end_complete_stream(std::string& ou
       {{"endpoint", std::string_view(in_.endpoint->url)},
        {"tokens_out", tokens},
        {"duration_ms",
-        std::chrono::duration_cast<Millis>(Clock::now() - in_.info->arrived).count()}});
+        std::chrono::duration_cast<Millis>(in_.deps.now() - in_.info->arrived).count()}});
   co_return result_;
 }
 
@@ -190,8 +193,8 @@ asio::awaitable<ExchangeResult> ExchangeRun::end_broken_stream(std::string& out,
   finish_upstream(false);
   const TimerReason fired = timer_fired();
   Error error;
-  if (live_.aborted) {
-    error = shutting_down_error();
+  if (live_.aborted != AbortReason::None) {
+    error = aborted_error(live_.aborted);
     append_stream_error(out, error);
   } else if (stream_failed) {  // the error event is in `out` already
     error =
@@ -219,9 +222,10 @@ asio::awaitable<ExchangeResult> ExchangeRun::end_broken_stream(std::string& out,
   result_.outcome =
       fired == TimerReason::Deadline ? ExchangeOutcome::DeadlineExceeded : ExchangeOutcome::Failed;
   // A deadline or shutdown is nobody's fault.
-  result_.verdict = live_.aborted || fired == TimerReason::Deadline || request_fault
-                        ? EndpointVerdict::None
-                        : EndpointVerdict::Failed;
+  result_.verdict =
+      live_.aborted != AbortReason::None || fired == TimerReason::Deadline || request_fault
+          ? EndpointVerdict::None
+          : EndpointVerdict::Failed;
   result_.client_answered = true;
   result_.error = error;
   metrics_.count_request(in_.info->route, 200);

@@ -1,9 +1,9 @@
 #pragma once
 // What the request pipeline needs from its surroundings, passed in explicitly: the I/O thread's
 // metric shard, engine connections, exchange list and read buffer; the control plane (admission,
-// releases, the registry); the configuration; the server's drain state. Built by the thread that
-// owns them (http/worker.hpp) and copied into each request's coroutine. Every pointer outlives
-// the requests that use it.
+// releases, the registry); the configuration; the server's drain state; the clock. Built by the
+// thread that owns them (http/worker.hpp) and copied into each request's coroutine. Every pointer
+// outlives the requests that use it.
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -11,10 +11,11 @@
 #include <memory>
 #include <span>
 
+#include "common/clock.hpp"
 #include "common/snapshot_cell.hpp"
 #include "config/config.hpp"
 #include "control/control_plane.hpp"
-#include "placement/registry_snapshot.hpp"
+#include "control/registry.hpp"
 #include "relay/engine_connection.hpp"
 #include "relay/live_exchanges.hpp"
 #include "telemetry/serve_metrics.hpp"
@@ -23,18 +24,24 @@ namespace sy::relay {
 
 struct RelayDeps {
   boost::asio::any_io_executor executor;  // the request's I/O thread
-  const config::Config* config = nullptr;
+  // The configuration in force when the request arrived: a reload changes nothing for it.
+  std::shared_ptr<const config::Config> config;
   telemetry::WorkerMetrics* metrics = nullptr;  // this thread's shard
   control::ControlPlane* control = nullptr;
   EngineConnector* engines = nullptr;  // this thread's engine connections
   LiveExchanges* live = nullptr;       // this thread's exchanges (ended on shutdown)
-  SnapshotCell<placement::RegistrySnapshot>::Reader* registry_reader = nullptr;  // this thread's
+  SnapshotCell<control::Registry>::Reader* registry_reader = nullptr;  // this thread's
   std::span<char> read_buffer;  // this thread's engine read buffer (shared by its streams)
   const std::atomic<bool>* draining = nullptr;
   std::atomic<std::int64_t>* active_requests = nullptr;  // requests inside an engine exchange
+  // The pipeline's clock: every time it reads goes through here, so a test can drive it. (Timers
+  // run on the executor's steady clock, as Clock::now() is by default.)
+  TimePoint (*clock)() noexcept = &Clock::now;
+
+  [[nodiscard]] TimePoint now() const noexcept { return clock(); }
 
   // The latest registry snapshot: one atomic load while it does not change.
-  [[nodiscard]] std::shared_ptr<const placement::RegistrySnapshot> registry() const {
+  [[nodiscard]] std::shared_ptr<const control::Registry> registry() const {
     return registry_reader->get(control->registry_cell());
   }
 };

@@ -61,6 +61,8 @@ void init_logging(LogLevel level) {
   g_logger->flush_on(spdlog::level::trace);
 }
 
+void set_log_level(LogLevel level) noexcept { g_level.store(static_cast<int>(level)); }
+
 void shutdown_logging() {
   if (g_logger) g_logger->flush();
   // Join the async writer thread first (it drains every queued line and drops its references to

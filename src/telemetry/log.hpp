@@ -17,6 +17,8 @@ enum class LogLevel { Trace, Debug, Info, Warn, Error, Off };
 
 // Sets up the process-wide logger (stderr). Call once at startup, before threads start.
 void init_logging(LogLevel level);
+// Changes the level at run time (a reload); any thread.
+void set_log_level(LogLevel level) noexcept;
 // Flushes and stops the async logger; call at the end of main.
 void shutdown_logging();
 [[nodiscard]] bool log_enabled(LogLevel level) noexcept;

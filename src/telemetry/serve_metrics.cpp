@@ -56,6 +56,8 @@ std::string_view route_label(Route r) noexcept {
       return "/ready";
     case Route::Metrics:
       return "/metrics";
+    case Route::AdminReload:
+      return "/admin/reload";
     default:
       return "other";
   }
@@ -96,6 +98,13 @@ WorkerMetrics::WorkerMetrics()
       disconnect_to_upstream_close(kCancelBounds) {}
 
 std::string render_metrics(std::span<const WorkerMetrics* const> shards, const ControlGauges& g) {
+  std::vector<std::shared_ptr<ControlGauges::ModelQueue>> queues;
+  std::vector<std::shared_ptr<ControlGauges::Endpoint>> endpoints;
+  {
+    std::lock_guard lock(g.lists_mutex);
+    queues = g.queues;
+    endpoints = g.endpoints;
+  }
   std::string out;
   out.reserve(16384);
   using telemetry::write_header;
@@ -117,7 +126,7 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
 
   write_header(out, "switchyard_queue_depth", "gauge",
                "Requests waiting for a slot, by model and priority.");
-  for (const auto& q : g.queues) {
+  for (const auto& q : queues) {
     static constexpr std::string_view kPrio[] = {"interactive", "batch"};
     for (std::size_t p = 0; p < 2; ++p) {
       const Label labels[] = {{"model", q->model}, {"priority", kPrio[p]}};
@@ -209,7 +218,7 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
 
   write_header(out, "switchyard_endpoint_breaker_state", "gauge",
                "Circuit breaker per endpoint: 0 closed, 1 open, 2 half-open.");
-  for (const auto& e : g.endpoints) {
+  for (const auto& e : endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
     write_sample(out, "switchyard_endpoint_breaker_state", labels,
                  static_cast<std::int64_t>(e->breaker.load()));
@@ -226,7 +235,7 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
   }
   write_header(out, "switchyard_endpoint_panic", "gauge",
                "1 when the endpoint's breaker is open but the ejection cap keeps it serving.");
-  for (const auto& e : g.endpoints) {
+  for (const auto& e : endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
     write_sample(out, "switchyard_endpoint_panic", labels,
                  static_cast<std::int64_t>(e->panic.load()));
@@ -238,13 +247,13 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
                g.panic_routed.load(std::memory_order_relaxed));
   write_header(out, "switchyard_endpoint_ready", "gauge",
                "1 when the endpoint passes its health probes.");
-  for (const auto& e : g.endpoints) {
+  for (const auto& e : endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
     write_sample(out, "switchyard_endpoint_ready", labels,
                  static_cast<std::int64_t>(e->ready.load()));
   }
   write_header(out, "switchyard_endpoint_in_flight", "gauge", "Requests running on the endpoint.");
-  for (const auto& e : g.endpoints) {
+  for (const auto& e : endpoints) {
     const Label labels[] = {{"pool", e->pool}, {"endpoint", e->url}};
     write_sample(out, "switchyard_endpoint_in_flight", labels, e->in_flight.load());
   }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,14 +24,15 @@ enum class Route : std::uint8_t {
   Health,
   Ready,
   Metrics,
+  AdminReload,
   Other,
   kCount
 };
 [[nodiscard]] std::string_view route_label(Route r) noexcept;
 
 // The status codes we count individually; anything else lands in "other".
-inline constexpr std::array<int, 15> kCountedStatuses = {200, 204, 400, 404, 405, 408, 413, 429,
-                                                         431, 499, 500, 502, 503, 504, 0};
+inline constexpr std::array<int, 19> kCountedStatuses = {
+    200, 204, 400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 431, 499, 500, 502, 503, 504, 0};
 [[nodiscard]] std::size_t status_slot(int status) noexcept;
 
 enum class UpstreamErrorKind : std::uint8_t {
@@ -91,8 +93,12 @@ struct ControlGauges {
     std::atomic<std::int64_t> in_flight{0};
     std::atomic<int> panic{0};  // 1: breaker open, but the ejection cap keeps it serving
   };
-  std::vector<std::unique_ptr<ModelQueue>> queues;
-  std::vector<std::unique_ptr<Endpoint>> endpoints;
+  // The lists follow the registry: the control thread replaces them under `lists_mutex` (and
+  // reads them without it, being their only writer); the renderer copies them under it. Not on
+  // the data path: a scrape takes the mutex, no request does.
+  mutable std::mutex lists_mutex;
+  std::vector<std::shared_ptr<ModelQueue>> queues;
+  std::vector<std::shared_ptr<Endpoint>> endpoints;
   std::atomic<std::uint64_t> snapshot_version{0};
   std::atomic<std::uint64_t> rejected_queue_full{0};
   // Breaker transitions by the state entered: closed, open, half-open.

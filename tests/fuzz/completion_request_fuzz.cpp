@@ -1,7 +1,7 @@
 // libFuzzer target for request validation (api::parse_completion_request) and the upstream request
-// built from a valid one (engines::make_upstream_request). Uses only the public headers, so it
-// keeps working whatever JSON validator sits behind them. Built by the `fuzz` preset
-// (docs/fuzzing.md).
+// built from a valid one (engines::make_upstream_request, given relay::generation_request of it,
+// as the relay does). Uses only the public headers, so it keeps working whatever JSON validator
+// sits behind them. Built by the `fuzz` preset (docs/fuzzing.md).
 //
 // Input layout: byte 0 bit 0 picks the route (0 chat, 1 text completion); the rest is the body.
 // Properties:
@@ -28,6 +28,7 @@
 #include "engines/engine_protocol.hpp"
 #include "engines/upstream_request.hpp"
 #include "fuzz_support.hpp"
+#include "relay/request_shapes.hpp"
 
 namespace {
 
@@ -58,12 +59,17 @@ bool is_json(std::string_view text) {
 
 void check_upstream_requests(const CompletionRequest& req, bool body_is_dom_json) {
   const bool chat = req.kind == CompletionKind::Chat;
-  const auto openai = sy::engines::make_upstream_request(sy::engines::Protocol::OpenAI, req, "/b");
+  const sy::engines::GenerationRequest generation = sy::relay::generation_request(req);
+  SY_FUZZ_CHECK(generation.chat == chat && generation.stream == req.stream &&
+                generation.max_tokens == req.max_tokens && generation.body == req.upstream_body);
+  const auto openai =
+      sy::engines::make_upstream_request(sy::engines::Protocol::OpenAI, generation, "/b");
   SY_FUZZ_CHECK(openai.has_value());
   SY_FUZZ_CHECK(openai->path == (chat ? "/b/v1/chat/completions" : "/b/v1/completions"));
   SY_FUZZ_CHECK(openai->body == req.upstream_body);
 
-  const auto llama = sy::engines::make_upstream_request(sy::engines::Protocol::LlamaCpp, req, "");
+  const auto llama =
+      sy::engines::make_upstream_request(sy::engines::Protocol::LlamaCpp, generation, "");
   if (chat) {
     SY_FUZZ_CHECK(llama && llama->path == "/v1/chat/completions");
     SY_FUZZ_CHECK(llama->body == req.upstream_body);

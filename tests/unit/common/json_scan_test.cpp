@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sy::json {
 namespace {
@@ -138,6 +142,136 @@ TEST(JsonMembers, WithoutMemberKeepsAValidObject) {
 TEST(JsonMembers, NotAnObjectGivesNoMembers) {
   EXPECT_TRUE(top_level_members("[1,2]").empty());
   EXPECT_TRUE(top_level_members("{}").empty());
+}
+
+// --- MemberCursor -----------------------------------------------------------------------------
+
+std::vector<RawMember> walk(std::string_view text) {
+  std::vector<RawMember> members;
+  MemberCursor cursor(text);
+  RawMember m;
+  while (cursor.next(m)) members.push_back(m);
+  return members;
+}
+
+TEST(MemberCursor, WalksMembersInDocumentOrderAsSpans) {
+  const std::string text = R"({"b":1,"a":"x","c":true,"b":null})";
+  ASSERT_TRUE(validate(text).ok());
+  const auto members = walk(text);
+  ASSERT_EQ(members.size(), 4u);
+  EXPECT_EQ(members[0].raw_key, R"("b")");
+  EXPECT_EQ(members[0].value, "1");
+  EXPECT_EQ(members[1].raw_key, R"("a")");
+  EXPECT_EQ(members[1].value, R"("x")");
+  EXPECT_EQ(members[2].raw_key, R"("c")");
+  EXPECT_EQ(members[2].value, "true");
+  EXPECT_EQ(members[3].raw_key, R"("b")");  // duplicates are walked too
+  EXPECT_EQ(members[3].value, "null");
+  for (const RawMember& m : members) {
+    // Views into the text, and begin/end bound the member exactly.
+    EXPECT_GE(m.raw_key.data(), text.data());
+    EXPECT_EQ(static_cast<std::size_t>(m.raw_key.data() - text.data()), m.begin);
+    EXPECT_EQ(static_cast<std::size_t>(m.value.data() + m.value.size() - text.data()), m.end);
+    EXPECT_EQ(text.substr(m.begin, m.end - m.begin),
+              std::string(m.raw_key) + ":" + std::string(m.value));
+  }
+}
+
+TEST(MemberCursor, SkipsNestedValuesWhole) {
+  const std::string text =
+      R"({"nested":{"a":[1,"}",{"b":"]"}],"c":{}},"arr":[[],[{"x":"\"{"}]],"last":"v"})";
+  ASSERT_TRUE(validate(text).ok());
+  const auto members = walk(text);
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[0].value, R"({"a":[1,"}",{"b":"]"}],"c":{}})");
+  EXPECT_EQ(members[1].raw_key, R"("arr")");
+  EXPECT_EQ(members[1].value, R"([[],[{"x":"\"{"}]])");
+  EXPECT_EQ(members[2].raw_key, R"("last")");
+  EXPECT_EQ(members[2].value, R"("v")");
+}
+
+TEST(MemberCursor, KeepsKeysAndValuesAsWritten) {
+  const auto members = walk(R"({"e\u0073c":"a\"b\\","n":-1.5e+300,"big":18446744073709551616})");
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[0].raw_key, R"("e\u0073c")");
+  EXPECT_EQ(members[0].value, R"("a\"b\\")");
+  EXPECT_EQ(members[1].value, "-1.5e+300");
+  EXPECT_EQ(members[2].value, "18446744073709551616");
+}
+
+TEST(MemberCursor, SkipsWhitespaceEverywhere) {
+  const std::string text = " \t\r\n{ \"a\" :\n 1 ,\r\n\t\"b\"\t:\t[ 2 , 3 ] \n}\n ";
+  ASSERT_TRUE(validate(text).ok());
+  const auto members = walk(text);
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].raw_key, R"("a")");
+  EXPECT_EQ(members[0].value, "1");
+  EXPECT_EQ(members[1].raw_key, R"("b")");
+  EXPECT_EQ(members[1].value, "[ 2 , 3 ]");
+  EXPECT_EQ(text.substr(members[1].begin, members[1].end - members[1].begin),
+            "\"b\"\t:\t[ 2 , 3 ]");
+}
+
+TEST(MemberCursor, NotAnObjectGivesNoMembers) {
+  for (const char* text : {"[1,2]", "{}", " { } ", "\"{\\\"a\\\":1}\"", "1", "null", "", "  "}) {
+    EXPECT_TRUE(walk(text).empty()) << text;
+  }
+}
+
+TEST(MemberCursor, StaysFinishedOnceDone) {
+  MemberCursor cursor(R"({"a":1})");
+  RawMember m;
+  ASSERT_TRUE(cursor.next(m));
+  EXPECT_FALSE(cursor.next(m));
+  EXPECT_FALSE(cursor.next(m));
+  MemberCursor not_object("[]");
+  EXPECT_FALSE(not_object.next(m));
+  EXPECT_FALSE(not_object.next(m));
+}
+
+TEST(MemberCursor, AgreesWithTopLevelMembers) {
+  const std::string text =
+      R"( { "model" : "m", "x":18446744073709551616 , "nested":{"a":[1,"}"]},"e\u0073c":1e309 } )";
+  const auto raw = walk(text);
+  const auto members = top_level_members(text);
+  ASSERT_EQ(raw.size(), members.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    EXPECT_EQ(raw[i].raw_key, members[i].raw_key);
+    EXPECT_EQ(raw[i].value, members[i].value);
+    EXPECT_EQ(raw[i].begin, members[i].begin);
+    EXPECT_EQ(raw[i].end, members[i].end);
+  }
+}
+
+// --- key_is -----------------------------------------------------------------------------------
+
+TEST(KeyIs, MatchesTheKeyWrittenWithoutEscapes) {
+  EXPECT_TRUE(key_is(R"("content")", "content"));
+  EXPECT_TRUE(key_is(R"("")", ""));
+  EXPECT_FALSE(key_is(R"("contents")", "content"));
+  EXPECT_FALSE(key_is(R"("conten")", "content"));
+  EXPECT_FALSE(key_is(R"("Content")", "content"));
+  EXPECT_FALSE(key_is(R"("\u0063ontent")", "content"));  // escaped: not matched
+  EXPECT_FALSE(key_is("content", "content"));            // not a token
+  EXPECT_FALSE(key_is("", "content"));
+}
+
+// --- uint_token -------------------------------------------------------------------------------
+
+TEST(UintToken, ReadsDigits) {
+  EXPECT_EQ(uint_token("0"), 0u);
+  EXPECT_EQ(uint_token("7"), 7u);
+  EXPECT_EQ(uint_token("4096"), 4096u);
+  EXPECT_EQ(uint_token("007"), 7u);  // leading zeros (not JSON, but harmless) read as digits
+  EXPECT_EQ(uint_token("18446744073709551615"), 18446744073709551615u);
+}
+
+TEST(UintToken, RefusesAnythingElse) {
+  for (const char* text : {"", "-1", "+1", "-0", "1.0", "1.5", "1e3", "1E3", " 1", "1 ", "\"7\"",
+                           "null", "0x10", "18446744073709551616", "18446744073709551620",
+                           "99999999999999999999", "184467440737095516150"}) {
+    EXPECT_EQ(uint_token(text), std::nullopt) << text;
+  }
 }
 
 }  // namespace

@@ -578,5 +578,54 @@ TEST(Scheduler, NullSnapshotIsAnEmptyRegistry) {
   EXPECT_EQ(s.retry_after_ms("m1", t0), 100u);
 }
 
+TEST(Scheduler, GivesSlotsOnEndpointsAddedLater) {
+  Scheduler s(config(), registry({{{"m1"}, 1, 4096, {0}}}));
+  expect_dispatched(s.submit(ticket(1), t0), 0);
+  expect_queued(s.submit(ticket(2), t0), 0);
+  // A reload adds endpoint 1 (and a model on a new pool): the queued ticket goes there at once,
+  // and the board has room for it (the fast path can claim it too).
+  const auto grown = registry({{{"m1"}, 1, 4096, {0, 1}}, {{"m3"}, 1, 4096, {2}}}, {}, 2);
+  EXPECT_EQ(ids(s.update_registry(grown, t0)), (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(s.in_flight(1), 1u);
+  EXPECT_GE(s.board()->endpoint_count(), 3u);
+  EXPECT_EQ(claim_free_slot(*grown, *s.board(), "m3", 10), std::optional<std::uint32_t>(2));
+}
+
+TEST(Scheduler, TakesNoNewWorkOnARemovedEndpointButReleasesItsRunningOnes) {
+  Scheduler s(config(), registry({{{"m1"}, 1, 4096, {0, 1}}}));
+  expect_dispatched(s.submit(ticket(1), t0), 0);
+  expect_dispatched(s.submit(ticket(2), t0), 1);
+  // Endpoint 1 leaves its pool (it drains): it stays in the snapshot, listed by no pool.
+  auto drained = std::make_shared<RegistrySnapshot>(*registry({{{"m1"}, 1, 4096, {0, 1}}}));
+  drained->pools[0].endpoint_indices = {0};
+  EXPECT_TRUE(s.update_registry(drained, t0).empty());
+  expect_queued(s.submit(ticket(3), t0), 0);
+  // Its running request ends: the slot frees, and nothing queued is sent there.
+  EXPECT_TRUE(s.release(1, true, t0).empty());
+  EXPECT_EQ(s.in_flight(1), 0u);
+  EXPECT_EQ(ids(s.release(0, true, t0)), (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(s.in_flight(0), 1u);
+}
+
+TEST(Scheduler, StartsTheBreakerOfAReusedIdClosed) {
+  auto first = std::make_shared<RegistrySnapshot>(*registry({{{"m1"}, 1, 4096, {0, 1}}}));
+  first->endpoints[1].serial = 11;
+  Scheduler s(config(), first);
+  // Two failures open endpoint 1's breaker (threshold 2 in config()).
+  for (int i = 0; i < 2; ++i) {
+    expect_dispatched(s.submit(with_excluded(ticket(10 + i), {0}), t0), 1);
+    (void)s.release(1, false, t0);
+  }
+  EXPECT_EQ(s.breaker_state(1, t0), BreakerState::Open);
+  // Same serial: the breaker is kept. Another serial at id 1 is a new endpoint: closed.
+  auto same = std::make_shared<RegistrySnapshot>(*first);
+  (void)s.update_registry(same, t0);
+  EXPECT_EQ(s.breaker_state(1, t0), BreakerState::Open);
+  auto reused = std::make_shared<RegistrySnapshot>(*first);
+  reused->endpoints[1].serial = 12;
+  (void)s.update_registry(reused, t0);
+  EXPECT_EQ(s.breaker_state(1, t0), BreakerState::Closed);
+}
+
 }  // namespace
 }  // namespace sy::control

@@ -121,5 +121,80 @@ TEST(ClaimFreeSlot, NeverOvercommitsUnderConcurrentClaims) {
   EXPECT_EQ(board.in_flight(1), 0u);
 }
 
+TEST(SlotBoard, GrowsWithTheRegistryAndKeepsCounts) {
+  SlotBoard board;
+  EXPECT_EQ(board.endpoint_count(), 0u);
+  EXPECT_FALSE(board.try_claim(0, 1));  // no room yet
+  board.reserve_endpoints(3);
+  EXPECT_EQ(board.endpoint_count(), 3u);
+  EXPECT_TRUE(board.try_claim(2, 1));
+  // Past a chunk boundary: the counts already taken stay where they are.
+  board.reserve_endpoints(SlotBoard::kChunkSize * 2 + 5);
+  EXPECT_EQ(board.endpoint_count(), SlotBoard::kChunkSize * 2 + 5);
+  EXPECT_EQ(board.in_flight(2), 1u);
+  EXPECT_TRUE(board.try_claim(SlotBoard::kChunkSize * 2 + 4, 1));
+  board.reserve_endpoints(2);  // never shrinks
+  EXPECT_EQ(board.endpoint_count(), SlotBoard::kChunkSize * 2 + 5);
+  std::vector<std::uint32_t> loads;
+  board.load_all(loads);
+  ASSERT_EQ(loads.size(), SlotBoard::kChunkSize * 2 + 5);
+  EXPECT_EQ(loads[2], 1u);
+  EXPECT_EQ(loads[SlotBoard::kChunkSize * 2 + 4], 1u);
+  EXPECT_EQ(loads[3], 0u);
+}
+
+TEST(SlotBoard, IsBoundedInEndpointsAndModels) {
+  SlotBoard board;
+  board.reserve_endpoints(SlotBoard::kMaxEndpoints + 100);
+  EXPECT_EQ(board.endpoint_count(), SlotBoard::kMaxEndpoints);
+  EXPECT_TRUE(board.try_claim(SlotBoard::kMaxEndpoints - 1, 1));
+  EXPECT_FALSE(board.try_claim(SlotBoard::kMaxEndpoints, 1));  // beyond the bound: never free
+  for (std::size_t m = 0; m < SlotBoard::kMaxModels; ++m) {
+    ASSERT_TRUE(board.add_model("model-" + std::to_string(m)));
+  }
+  EXPECT_FALSE(board.add_model("one-too-many"));
+  EXPECT_TRUE(board.add_model("model-7"));  // already there
+  board.set_queued("model-7", 3);
+  board.set_queued("one-too-many", 3);  // not on the board: ignored
+  EXPECT_EQ(board.queued("model-7"), 3u);
+  EXPECT_EQ(board.queued("one-too-many"), 0u);
+  EXPECT_EQ(board.models().size(), SlotBoard::kMaxModels);
+}
+
+TEST(SlotBoard, ReadersSeeAConsistentBoardWhileItGrows) {
+  // One writer grows the board and adds models (as the control thread does on a reload) while
+  // readers claim, release and look models up (as the I/O threads do): no torn reads, no lost
+  // counts. Meaningful under ThreadSanitizer above all.
+  SlotBoard board(1, {"m0"});
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  std::atomic<std::uint64_t> claims{0};
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      std::vector<std::uint32_t> loads;
+      // At least a few thousand rounds each, however quickly the writer finishes.
+      for (int round = 0; round < 5000 || !done.load(); ++round) {
+        const std::size_t n = board.endpoint_count();
+        const auto e = static_cast<std::uint32_t>(claims.load() % n);
+        if (board.try_claim(e, 1000)) {
+          claims.fetch_add(1);
+          board.release(e);
+        }
+        board.load_all(loads);
+        (void)board.queued("m" + std::to_string(claims.load() % 64));
+      }
+    });
+  }
+  for (std::size_t i = 2; i <= 2000; ++i) {
+    board.reserve_endpoints(i);
+    if (i % 32 == 0) (void)board.add_model("m" + std::to_string(i / 32));
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(board.endpoint_count(), 2000u);
+  for (std::uint32_t e = 0; e < 2000; ++e) ASSERT_EQ(board.in_flight(e), 0u) << e;
+  EXPECT_GT(claims.load(), 0u);
+}
+
 }  // namespace
 }  // namespace sy::control

@@ -5,25 +5,22 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
-
-#include "api/completion_request.hpp"
 
 namespace sy::engines {
 namespace {
 
-api::CompletionRequest parsed(api::CompletionKind kind, std::string body) {
-  auto r = api::parse_completion_request(kind, std::move(body));
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r ? std::move(*r) : api::CompletionRequest{};
+// What the relay hands the adapters for a validated request (relay::generation_request): the
+// body as the client wrote it, minus Switchyard's own members, and the token limit it read.
+GenerationRequest chat(std::string_view body, std::optional<std::uint32_t> max_tokens = {}) {
+  return GenerationRequest{true, false, max_tokens, body};
 }
-
-api::CompletionRequest chat(std::string body) {
-  return parsed(api::CompletionKind::Chat, std::move(body));
-}
-api::CompletionRequest text(std::string body) {
-  return parsed(api::CompletionKind::Text, std::move(body));
+GenerationRequest text(std::string_view body, std::optional<std::uint32_t> max_tokens = {},
+                       bool stream = false) {
+  return GenerationRequest{false, stream, max_tokens, body};
 }
 
 // Parses the upstream body; keeps the parser (and so the document) alive with the test.
@@ -42,11 +39,11 @@ TEST(UpstreamRequest, PassesOpenAIChatBodyThroughToChatPath) {
   const auto up = make_upstream_request(Protocol::OpenAI, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   EXPECT_EQ(up->path, "/v1/chat/completions");
-  EXPECT_EQ(up->body, req.upstream_body);
+  EXPECT_EQ(up->body, req.body);
 }
 
 TEST(UpstreamRequest, PassesOpenAITextBodyThroughToCompletionsPath) {
-  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":3})");
+  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":3})", 3);
   const auto up = make_upstream_request(Protocol::OpenAI, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   EXPECT_EQ(up->path, "/v1/completions");
@@ -70,25 +67,32 @@ TEST(UpstreamRequest, PrefixesBasePath) {
   EXPECT_EQ(up->path, "/llama/v1/chat/completions");
 }
 
-TEST(UpstreamRequest, SendsBodyWithoutOurPriority) {
-  const auto req =
-      chat(R"({"model":"m","priority":"batch","messages":[{"role":"user","content":"hi"}]})");
-  const auto up = make_upstream_request(Protocol::OpenAI, req, "");
+// The api layer removes Switchyard's own `priority` before the body reaches the adapters
+// (tests/unit/api/completion_request_test.cpp); what they are given goes out byte for byte,
+// spacing included, and the body they were given stays untouched.
+TEST(UpstreamRequest, SendsTheBodyItIsGivenByteForByte) {
+  const std::string body = R"({ "model" : "m","messages":[{"role":"user","content":"h\u0069"}]} )";
+  for (const Protocol p : {Protocol::OpenAI, Protocol::LlamaCpp}) {
+    const auto up = make_upstream_request(p, chat(body), "");
+    ASSERT_TRUE(up.has_value());
+    EXPECT_EQ(up->body, body) << to_string(p);
+  }
+  const auto up = make_upstream_request(Protocol::OpenAI, text(body), "");
   ASSERT_TRUE(up.has_value());
-  EXPECT_EQ(up->body, R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(up->body, body);
 }
 
 TEST(UpstreamRequest, SendsLlamaCppChatToOpenAIChatPathUnchanged) {
   const auto req =
-      chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":4})");
+      chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":4})", 4);
   const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   EXPECT_EQ(up->path, "/v1/chat/completions");
-  EXPECT_EQ(up->body, req.upstream_body);
+  EXPECT_EQ(up->body, req.body);
 }
 
 TEST(UpstreamRequest, BuildsLlamaCppCompletionBody) {
-  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":8,"stream":true})");
+  const auto req = text(R"({"model":"m","prompt":"hi","max_tokens":8,"stream":true})", 8, true);
   const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   EXPECT_EQ(up->path, "/completion");
@@ -98,7 +102,8 @@ TEST(UpstreamRequest, BuildsLlamaCppCompletionBody) {
 TEST(UpstreamRequest, CopiesSharedSamplingFieldsForLlamaCpp) {
   const auto req =
       text(R"({"model":"m","prompt":"caf\u00e9 \"q\"","temperature":0.5,"top_p":0.9,"seed":42,)"
-           R"("top_k":40,"n":3,"logprobs":2,"echo":false,"user":"u","max_tokens":16})");
+           R"("top_k":40,"n":3,"logprobs":2,"echo":false,"user":"u","max_tokens":16})",
+           16);
   const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   ParsedBody b;
@@ -164,7 +169,8 @@ TEST(UpstreamRequest, SendsNPredictMinusOneWithoutMaxTokens) {
 }
 
 TEST(UpstreamRequest, UsesMaxCompletionTokensForNPredict) {
-  const auto req = text(R"({"model":"m","prompt":"hi","max_completion_tokens":7})");
+  // The api reads max_completion_tokens into max_tokens; the member itself stays behind.
+  const auto req = text(R"({"model":"m","prompt":"hi","max_completion_tokens":7})", 7);
   const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
   ASSERT_TRUE(up.has_value()) << up.error().message;
   ParsedBody b;
@@ -172,6 +178,7 @@ TEST(UpstreamRequest, UsesMaxCompletionTokensForNPredict) {
   std::int64_t n = 0;
   ASSERT_FALSE(b.root["n_predict"].get_int64().get(n)) << up->body;
   EXPECT_EQ(n, 7);
+  EXPECT_EQ(b.root["max_completion_tokens"].error(), simdjson::NO_SUCH_FIELD) << up->body;
 }
 
 TEST(UpstreamRequest, WrapsStopStringInArrayForLlamaCpp) {
@@ -219,12 +226,9 @@ TEST(UpstreamRequest, PassesBigNumbersToLlamaCppByteForByte) {
 }
 
 TEST(UpstreamRequest, FailsForLlamaCppWhenBodyIsNotJson) {
-  api::CompletionRequest req;
-  req.kind = api::CompletionKind::Text;
-  req.model = "m";
-  req.upstream_body = "{not json";
-  const auto up = make_upstream_request(Protocol::LlamaCpp, req, "");
-  EXPECT_FALSE(up.has_value());
+  const auto up = make_upstream_request(Protocol::LlamaCpp, text("{not json"), "");
+  ASSERT_FALSE(up.has_value());
+  EXPECT_EQ(up.error().code, ErrorCode::InvalidJson);
 }
 
 TEST(Protocol, HasStableNames) {
