@@ -222,11 +222,12 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
                                                          slot.needed_ctx, excluded);
     excluded.pop_back();
     deps.active_requests->fetch_add(1, std::memory_order_relaxed);
-    // A named object, moved into the coroutine: GCC 12 destroys a prvalue argument of a
-    // coroutine twice (its RelayDeps' shared_ptr was released twice, freeing the configuration).
-    ExchangeInput input{deps,          &info, &endpoint, &request, &*upstream,
-                        slot.deadline, sink,  &on_gone,  may_retry};
-    const ExchangeResult r = co_await run_exchange(std::move(input));
+    // Named, and passed by address: the exchange reads it from this frame, which outlives it,
+    // so a stream holds one copy. (Never a braced temporary as a coroutine argument: GCC 12
+    // destroys those twice, see docs/architecture.md.)
+    const ExchangeInput input{deps,  &info,    &endpoint, &request, &*upstream, slot.deadline,
+                              sink,  &on_gone, may_retry};
+    const ExchangeResult r = co_await run_exchange(&input);
     deps.active_requests->fetch_sub(1, std::memory_order_relaxed);
     release_slot(*deps.control, endpoint_index, r.verdict);
 

@@ -61,6 +61,7 @@ struct ExchangeInput {
   bool may_retry = false;
 };
 
-[[nodiscard]] boost::asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in);
+// `in` lives in the caller's frame, which awaits the exchange (one copy per stream, not two).
+[[nodiscard]] boost::asio::awaitable<ExchangeResult> run_exchange(const ExchangeInput* in);
 
 }  // namespace sy::relay

@@ -22,7 +22,7 @@ namespace sy::relay {
 
 class ExchangeRun {
  public:
-  // `in` is run_exchange's parameter, which lives in the same coroutine frame as this object.
+  // `in` lives in run_completion's frame, which awaits the exchange and so outlives this object.
   explicit ExchangeRun(const ExchangeInput& in);
   ~ExchangeRun();
   ExchangeRun(const ExchangeRun&) = delete;

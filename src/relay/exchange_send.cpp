@@ -43,10 +43,10 @@ UpstreamErrorKind connect_failure(boost::system::error_code ec) {
 
 }  // namespace
 
-asio::awaitable<ExchangeResult> run_exchange(ExchangeInput in) {
+asio::awaitable<ExchangeResult> run_exchange(const ExchangeInput* in) {
   // The phases run in this frame (not in a member coroutine called from here): every coroutine
   // frame on a stream's chain stays allocated for the stream's whole life.
-  ExchangeRun run(in);
+  ExchangeRun run(*in);
   if (auto failed = co_await run.acquire_and_send()) co_return *failed;
   if (auto refused = co_await run.triage_head()) co_return *refused;
   if (run.wants_whole_answer()) co_return co_await run.relay_answer();
