@@ -3,13 +3,15 @@
 // same-run baseline.
 //   direct      bench → simulated engine
 //   nginx       bench → nginx (proxy_buffering off) → simulated engine
+//   haproxy     bench → HAProxy (http mode) → simulated engine
 //   switchyard  bench → switchyard serve → simulated engine
 // Scenarios: added TTFT at 16 streams; relay throughput and CPU per token at 64 streams with no
 // inter-token delay; RSS with 1,000 and 9,500 concurrent slow streams; client disconnect to
 // engine-side close. Prints a JSON summary and writes raw results under bench-results/.
 //
 // Usage: node bench/run.mjs [--quick] [--only ttft,throughput,rss,disconnect] [--rss-streams 1000,9500]
-// Needs: a release build (scripts/build.sh release), nginx (scripts/install-deps.sh installs it).
+// Needs: a release build (scripts/build.sh release), nginx and haproxy (scripts/install-deps.sh
+// installs both).
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -123,6 +125,24 @@ async function startNginx(enginePort) {
   }
   return { child, port };
 }
+async function startHaproxy(enginePort) {
+  const dir = join(outDir, `haproxy-${enginePort}`);
+  mkdirSync(dir, { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const conf = readFileSync(join(root, 'bench/haproxy.cfg.template'), 'utf8')
+    .replaceAll('__ENGINE_PORT__', String(enginePort)).replaceAll('__PORT__', String(port));
+  writeFileSync(join(dir, 'haproxy.cfg'), conf);
+  const haproxy = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+  // -db: stay in the foreground, one process (its threads), so its pid is the one to measure.
+  const child = spawn(haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+    if (r?.status === 200) break;
+    await sleep(50);
+  }
+  return { child, port };
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const results = { when: new Date().toISOString(), quick, machine: { cpus: execFileSync('nproc', { encoding: 'utf8' }).trim() } };
@@ -132,8 +152,9 @@ if (!only || only.has('ttft')) {
   const sim = await startSim(['--ttft-ms', '20', '--itl-ms', '5', '--slots', '256', '--tokens', '16']);
   const sy = await startSwitchyard(sim.port, 256);
   const ng = await startNginx(sim.port);
-  const paths = { direct: sim.port, nginx: ng.port, switchyard: sy.port };
-  const runs = { direct: [], nginx: [], switchyard: [] };
+  const hp = await startHaproxy(sim.port);
+  const paths = { direct: sim.port, nginx: ng.port, haproxy: hp.port, switchyard: sy.port };
+  const runs = { direct: [], nginx: [], haproxy: [], switchyard: [] };
   const n = quick ? 400 : 1600;
   for (const p of Object.keys(paths)) await runBench(`http://127.0.0.1:${paths[p]}`, { concurrency: 16, requests: 64, maxTokens: 16 });
   for (let r = 0; r < repeats; r++) {
@@ -148,11 +169,12 @@ if (!only || only.has('ttft')) {
     added_ms: {
       switchyard: { p50: pick('switchyard', 'p50') - pick('direct', 'p50'), p99: pick('switchyard', 'p99') - pick('direct', 'p99') },
       nginx: { p50: pick('nginx', 'p50') - pick('direct', 'p50'), p99: pick('nginx', 'p99') - pick('direct', 'p99') },
+      haproxy: { p50: pick('haproxy', 'p50') - pick('direct', 'p50'), p99: pick('haproxy', 'p99') - pick('direct', 'p99') },
     },
     errors: Object.fromEntries(Object.keys(paths).map((p) => [p, runs[p].reduce((a, x) => a + x.errors, 0)])),
     runs,
   };
-  await Promise.all([stop(sy.child), stop(ng.child), stop(sim.child)]);
+  await Promise.all([stop(sy.child), stop(ng.child), stop(hp.child), stop(sim.child)]);
 }
 
 // --- 2. Relay throughput and CPU per token, 64 streams, no inter-token delay ----------------
@@ -160,12 +182,14 @@ if (!only || only.has('throughput')) {
   const sim = await startSim(['--ttft-ms', '0', '--itl-ms', '0', '--slots', '256', '--tokens', '1000']);
   const sy = await startSwitchyard(sim.port, 256);
   const ng = await startNginx(sim.port);
+  const hp = await startHaproxy(sim.port);
   const tokens = quick ? 500 : 2000;
   const requests = quick ? 256 : 640;
   const out = {};
   for (const [name, port, pids] of [
     ['direct', sim.port, () => []],
     ['nginx', ng.port, () => childPids(ng.child.pid)],
+    ['haproxy', hp.port, () => [hp.child.pid]],
     ['switchyard', sy.port, () => [sy.child.pid]],
   ]) {
     const per = [];
@@ -187,19 +211,24 @@ if (!only || only.has('throughput')) {
     };
   }
   out.cpu_ratio_switchyard_to_nginx = out.switchyard.proxy_cpu_s_per_million_tokens / out.nginx.proxy_cpu_s_per_million_tokens;
+  out.cpu_ratio_switchyard_to_haproxy = out.switchyard.proxy_cpu_s_per_million_tokens / out.haproxy.proxy_cpu_s_per_million_tokens;
+  // The issue's target: against the better of the two classic proxies in the same run.
+  out.cpu_ratio_switchyard_to_best_proxy = out.switchyard.proxy_cpu_s_per_million_tokens /
+    Math.min(out.nginx.proxy_cpu_s_per_million_tokens, out.haproxy.proxy_cpu_s_per_million_tokens);
   out.method = `sim ttft 0, itl 0, ${tokens} tokens per request; bench 64 concurrent streams x ${requests} requests; CPU = utime+stime of the proxy processes from /proc; ${repeats} runs, medians`;
   results.throughput_64_streams = out;
-  await Promise.all([stop(sy.child), stop(ng.child), stop(sim.child)]);
+  await Promise.all([stop(sy.child), stop(ng.child), stop(hp.child), stop(sim.child)]);
 }
 
 // --- 3. RSS per open stream ------------------------------------------------------------------
 if (!only || only.has('rss')) {
   results.rss = { method: 'sim itl 1000 ms, 20 tokens (20 s streams); bench opens N streams at once; RSS sampled once all N are relaying, minus the idle RSS; per-stream = delta / N', runs: [] };
   for (const n of rssStreams) {
-    for (const which of ['switchyard', 'nginx']) {
+    for (const which of ['switchyard', 'nginx', 'haproxy']) {
       const sim = await startSim(['--ttft-ms', '10', '--itl-ms', '1000', '--slots', '20000', '--tokens', '20', '--max-waiting', '20000']);
-      const proxy = which === 'switchyard' ? await startSwitchyard(sim.port, 20000) : await startNginx(sim.port);
-      const pids = () => (which === 'switchyard' ? [proxy.child.pid] : childPids(proxy.child.pid));
+      const proxy = which === 'switchyard' ? await startSwitchyard(sim.port, 20000)
+        : which === 'nginx' ? await startNginx(sim.port) : await startHaproxy(sim.port);
+      const pids = () => (which === 'nginx' ? childPids(proxy.child.pid) : [proxy.child.pid]);
       await sleep(300);
       const idle = pids().reduce((a, p) => a + rssKiB(p), 0);
       const benchRun = runBench(`http://127.0.0.1:${proxy.port}`, { concurrency: n, requests: n, maxTokens: 20, durationS: 60 });
@@ -225,8 +254,9 @@ if (!only || only.has('disconnect')) {
   const sim = await startSim(['--ttft-ms', '5', '--itl-ms', '10', '--slots', '256', '--tokens', '1000']);
   const sy = await startSwitchyard(sim.port, 256);
   const ng = await startNginx(sim.port);
+  const hp = await startHaproxy(sim.port);
   const out = { method: 'sim itl 10 ms; bench closes each stream after 3 tokens and records the time; the sim records when it notices the close (CLOCK_MONOTONIC in both); 16 concurrent x 400 requests' };
-  for (const [name, port] of [['direct', sim.port], ['nginx', ng.port], ['switchyard', sy.port]]) {
+  for (const [name, port] of [['direct', sim.port], ['nginx', ng.port], ['haproxy', hp.port], ['switchyard', sy.port]]) {
     await fetch(`http://127.0.0.1:${sim.port}/sim/reset`, { method: 'POST' });
     const res = await runBench(`http://127.0.0.1:${port}`, { concurrency: 16, requests: quick ? 100 : 400, maxTokens: 1000,
       disconnectAfter: 3, simStats: `http://127.0.0.1:${sim.port}/sim/stats` });
@@ -235,7 +265,7 @@ if (!only || only.has('disconnect')) {
       sim_client_disconnects: st.client_disconnects };
   }
   results.disconnect = out;
-  await Promise.all([stop(sy.child), stop(ng.child), stop(sim.child)]);
+  await Promise.all([stop(sy.child), stop(ng.child), stop(hp.child), stop(sim.child)]);
 }
 
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2));

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libcli11-dev libexpected-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx-light
+  nginx-light haproxy
   clang libclang-rt-14-dev
 )
 # Node.js and npm run the end-to-end tests with the official openai client;
