@@ -108,6 +108,14 @@ async function startSwitchyard(enginePort, slots) {
   }
   return { ...s, port };
 }
+// Waits (up to 5 s) until a proxy in front of the engine answers GET /health.
+async function waitHealthy(port) {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+    if (r?.status === 200) return;
+    await sleep(50);
+  }
+}
 async function startNginx(enginePort) {
   const dir = join(outDir, `nginx-${enginePort}`);
   mkdirSync(dir, { recursive: true });
@@ -118,11 +126,7 @@ async function startNginx(enginePort) {
   const nginx = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
   const child = spawn(nginx, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   children.push(child);
-  for (let i = 0; i < 100; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
-    if (r?.status === 200) break;
-    await sleep(50);
-  }
+  await waitHealthy(port);
   return { child, port };
 }
 async function startHaproxy(enginePort) {
@@ -136,11 +140,7 @@ async function startHaproxy(enginePort) {
   // -db: stay in the foreground, one process (its threads), so its pid is the one to measure.
   const child = spawn(haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
   children.push(child);
-  for (let i = 0; i < 100; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
-    if (r?.status === 200) break;
-    await sleep(50);
-  }
+  await waitHealthy(port);
   return { child, port };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -300,7 +300,7 @@ describe('adding and removing endpoints under load', () => {
     await reloadOk(serve, { added: 0, removed: 1, kept: 1 });
     await waitLog(serve, 'endpoint_removed', (l) => l.endpoint === b.endpoint());
     const doneAtReload = load.results.length;
-    await sleep(ms(300)); // the requests B already had finish
+    await waitFor(async () => (await b.stats()).active === 0, ms(5000), 'the requests B already had finish');
     const b1 = (await b.stats()).requests_total;
     await waitFor(() => load.results.length >= doneAtReload + 30, ms(8000), '30 more requests after the reload');
     await sleep(ms(300));
