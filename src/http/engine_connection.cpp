@@ -89,24 +89,32 @@ class Http1EngineConnection final : public relay::EngineConnection {
       conn_.socket.non_blocking(true, ignored);
       non_blocking_ = true;
     }
-    // A non-blocking read first: bytes may already be queued, and edge-triggered readiness would
-    // not announce them again. Only when there are none, wait for readability. So a stream that
-    // waits holds no read buffer.
+    // Wait for readability, then read without blocking into the caller's buffer: a stream that
+    // waits holds no read buffer. After a read that filled the buffer more bytes are likely
+    // queued, so that read is tried first. After a shorter one the socket was drained and a read
+    // now would almost always find nothing (one system call per token at an engine's pace), so
+    // wait first. Nothing is missed by waiting: async_wait re-arms the socket's readiness with
+    // the kernel (epoll_ctl), which reports bytes that are already queued.
+    bool wait_first = drained_;
     for (;;) {
+      if (wait_first) {
+        auto [wec] = co_await conn_.socket.async_wait(tcp::socket::wait_read, kToken);
+        if (wec) {
+          r.error = wec;
+          co_return r;
+        }
+      }
+      wait_first = true;
       boost::system::error_code ec;
       const std::size_t n = conn_.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
       if (ec != asio::error::would_block && ec != asio::error::try_again) {
         r.error = ec;
+        drained_ = n < buffer.size();
         r.payload = unframe(buffer.data(), n, r);
         if (ec == asio::error::eof && framer_.ends_at_close()) {
           r.end = true;
           ended_at_close_ = true;
         }
-        co_return r;
-      }
-      auto [wec] = co_await conn_.socket.async_wait(tcp::socket::wait_read, kToken);
-      if (wec) {
-        r.error = wec;
         co_return r;
       }
     }
@@ -115,6 +123,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   asio::awaitable<boost::system::error_code> reconnect(Millis connect_timeout) override {
     abort();
     non_blocking_ = false;
+    drained_ = false;
     co_return co_await pool_.connect_fresh(endpoint_, connect_timeout, conn_);
   }
 
@@ -163,6 +172,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   bool body_complete_ = false;
   bool ended_at_close_ = false;
   bool non_blocking_ = false;
+  bool drained_ = false;  // the last read took less than the buffer: the socket was empty after
   bool head_buffer_handed_out_ = false;
 };
 

@@ -62,7 +62,7 @@ asio::awaitable<bool> SseSink::open_stream() {
 }
 
 asio::awaitable<bool> SseSink::send_events(std::string_view events) {
-  co_return record(co_await write_chunk(client_, events, chunked_));
+  co_return record((co_await write_chunk(client_, events, chunked_)).ok);
 }
 
 asio::awaitable<bool> SseSink::end_stream(std::string_view events) {

@@ -127,33 +127,64 @@ std::size_t format_chunk_size(std::array<char, 20>& out, std::size_t size) {
 }
 }  // namespace
 
-asio::awaitable<bool> write_chunk(asio::ip::tcp::socket& socket, std::string_view payload,
-                                  bool chunked) {
-  if (payload.empty()) co_return true;
+namespace {
+
+// Writes `bufs` whole. First at once, without waiting: the socket's send buffer almost always
+// has room, and then the coroutine does not suspend (no trip through the event loop and no
+// composed asynchronous write per batch of tokens). What did not fit is written asynchronously.
+template <std::size_t N>
+asio::awaitable<WriteResult> write_all(asio::ip::tcp::socket& socket,
+                                       std::array<asio::const_buffer, N> bufs) {
+  boost::system::error_code ec;
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  std::size_t written = 0;
+  if (!ec) {
+    written = socket.write_some(bufs, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (ec) co_return WriteResult{false, false};
+    if (written == asio::buffer_size(bufs)) co_return WriteResult{true, false};
+  }
+  // Skip what went out; the rest keeps its order.
+  std::array<asio::const_buffer, N> rest{};
+  std::size_t kept = 0;
+  for (const asio::const_buffer& b : bufs) {
+    if (written >= b.size()) {
+      written -= b.size();
+      continue;
+    }
+    rest[kept++] = b + written;
+    written = 0;
+  }
+  auto [wec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
+  co_return WriteResult{!wec, true};
+}
+
+}  // namespace
+
+asio::awaitable<WriteResult> write_chunk(asio::ip::tcp::socket& socket, std::string_view payload,
+                                         bool chunked) {
+  if (payload.empty()) co_return WriteResult{true, false};
   if (!chunked) {
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(payload),
-                                              asio::as_tuple(asio::use_awaitable));
-    co_return !ec;
+    co_return co_await write_all(socket, std::array<asio::const_buffer, 1>{asio::buffer(payload)});
   }
   std::array<char, 20> size_line;
   const std::size_t len = format_chunk_size(size_line, payload.size());
-  const std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line.data(), len),
-                                               asio::buffer(payload), asio::buffer("\r\n", 2)};
-  auto [ec, n] = co_await asio::async_write(socket, bufs, asio::as_tuple(asio::use_awaitable));
-  co_return !ec;
+  co_return co_await write_all(
+      socket, std::array<asio::const_buffer, 3>{asio::buffer(size_line.data(), len),
+                                                asio::buffer(payload), asio::buffer("\r\n", 2)});
 }
 
 asio::awaitable<bool> write_last_chunk(asio::ip::tcp::socket& socket, std::string_view payload,
                                        bool chunked) {
-  if (!chunked) co_return co_await write_chunk(socket, payload, false);
+  if (!chunked) co_return (co_await write_chunk(socket, payload, false)).ok;
   std::array<char, 20> size_line;
   std::size_t len = 0;
   if (!payload.empty()) len = format_chunk_size(size_line, payload.size());
-  const std::array<asio::const_buffer, 4> bufs{
-      asio::buffer(size_line.data(), len), asio::buffer(payload),
-      asio::buffer("\r\n", payload.empty() ? 0 : 2), asio::buffer("0\r\n\r\n", 5)};
-  auto [ec, n] = co_await asio::async_write(socket, bufs, asio::as_tuple(asio::use_awaitable));
-  co_return !ec;
+  const WriteResult r = co_await write_all(
+      socket, std::array<asio::const_buffer, 4>{
+                  asio::buffer(size_line.data(), len), asio::buffer(payload),
+                  asio::buffer("\r\n", payload.empty() ? 0 : 2), asio::buffer("0\r\n\r\n", 5)});
+  co_return r.ok;
 }
 
 }  // namespace sy::http

@@ -31,6 +31,12 @@ struct ReplyMode {
 
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
 
+// What a write did.
+struct WriteResult {
+  bool ok = false;      // everything was written
+  bool waited = false;  // the write had to wait for the peer (the coroutine suspended)
+};
+
 // Writes a complete response with Content-Length. Returns false when the write failed.
 [[nodiscard]] boost::asio::awaitable<bool> write_response(boost::asio::ip::tcp::socket& socket,
                                                           int status, std::string_view content_type,
@@ -52,10 +58,11 @@ struct ReplyMode {
 [[nodiscard]] boost::asio::awaitable<bool> write_sse_head(boost::asio::ip::tcp::socket& socket,
                                                           std::string_view correlation_id,
                                                           ReplyMode mode);
-// Writes `payload` as one HTTP chunk (as is when !chunked); no-op for an empty payload.
-[[nodiscard]] boost::asio::awaitable<bool> write_chunk(boost::asio::ip::tcp::socket& socket,
-                                                       std::string_view payload,
-                                                       bool chunked = true);
+// Writes `payload` as one HTTP chunk (as is when !chunked); no-op for an empty payload. It is
+// written at once when the socket takes it, and only waits for what does not fit.
+[[nodiscard]] boost::asio::awaitable<WriteResult> write_chunk(boost::asio::ip::tcp::socket& socket,
+                                                              std::string_view payload,
+                                                              bool chunked = true);
 // Writes `payload` (if any) as a chunk followed by the terminating zero-length chunk (just the
 // payload when !chunked).
 [[nodiscard]] boost::asio::awaitable<bool> write_last_chunk(boost::asio::ip::tcp::socket& socket,

@@ -1,5 +1,7 @@
 #include "sse/sse_parser.hpp"
 
+#include "sse/line_break.hpp"
+
 namespace sy::sse {
 namespace {
 
@@ -13,6 +15,8 @@ Parser::Parser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) 
 void Parser::reset() noexcept {
   line_buf_.clear();
   data_.clear();
+  data_view_ = {};
+  data_is_view_ = false;
   event_.clear();
   id_.clear();
   comment_lines_ = 0;
@@ -57,12 +61,11 @@ Parser::Step Parser::next_line(std::string_view& bytes, std::string_view& line) 
 
   const char* const p = bytes.data();
   const std::size_t n = bytes.size();
-  std::size_t i = 0;
-  while (i < n && p[i] != '\n' && p[i] != '\r') ++i;
+  const std::size_t i = find_line_break(p, n);
 
   // The limit is checked on (held event + line so far), which only grows as a line arrives, so
   // it trips on the same line whatever the chunking.
-  const std::size_t held = data_.size() + event_.size() + line_buf_.size();
+  const std::size_t held = data_size() + event_.size() + line_buf_.size();
   if (held + i > max_event_bytes_) {
     failed_ = true;
     return Step::TooLarge;
@@ -109,8 +112,15 @@ bool Parser::apply_line(std::string_view line) {
   }
 
   if (field == "data") {
-    if (has_data_) data_.push_back('\n');
-    data_.append(value);
+    if (!has_data_ && !line_in_buf_) {
+      // The common event, one data line inside this chunk: keep a view, copy nothing.
+      data_view_ = value;
+      data_is_view_ = true;
+    } else {
+      keep_data();
+      if (has_data_) data_.push_back('\n');
+      data_.append(value);
+    }
     has_data_ = true;
   } else if (field == "event") {
     event_.assign(value);
@@ -122,8 +132,17 @@ bool Parser::apply_line(std::string_view line) {
   return false;
 }
 
+void Parser::keep_data() {
+  if (!data_is_view_) return;
+  data_.assign(data_view_);
+  data_view_ = {};
+  data_is_view_ = false;
+}
+
 void Parser::finish_event() noexcept {
   data_.clear();
+  data_view_ = {};
+  data_is_view_ = false;
   event_.clear();
   has_data_ = false;
   has_event_ = false;

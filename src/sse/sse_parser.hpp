@@ -31,7 +31,9 @@
 //
 // Memory: the parser owns std::string buffers that are cleared, never shrunk, so once they have
 // grown to the largest event seen, feeding allocates nothing. Complete lines inside a chunk are
-// parsed in place without copying; only a line cut by a chunk boundary is buffered.
+// parsed in place without copying, and an event whose one data line lies inside the chunk is
+// dispatched as a view of it; only what crosses a chunk boundary (a cut line, an event still
+// pending when the chunk ends) or a multi-line event's data is copied.
 //
 // Thread: not synchronised; one parser belongs to one stream on one thread. No exceptions are
 // thrown by the parser itself (only std::bad_alloc from growing a buffer, and whatever on_event
@@ -85,12 +87,22 @@ class Parser {
   // be dispatched (pending_event() then describes it; finish_event() must follow).
   bool apply_line(std::string_view line);
 
-  [[nodiscard]] Event pending_event() const noexcept { return Event{event_, data_, id_}; }
+  [[nodiscard]] Event pending_event() const noexcept {
+    return Event{event_, data_is_view_ ? data_view_ : std::string_view(data_), id_};
+  }
+  [[nodiscard]] std::size_t data_size() const noexcept {
+    return data_is_view_ ? data_view_.size() : data_.size();
+  }
+  // Copies pending data held as a view of the chunk into data_ (before the chunk goes away, or
+  // before a second data line is appended).
+  void keep_data();
   void finish_event() noexcept;
 
   std::size_t max_event_bytes_;
   std::string line_buf_;  // a line cut by a chunk boundary, so far
   std::string data_;
+  std::string_view data_view_;  // the pending data when it is one line of the current chunk
+  bool data_is_view_ = false;
   std::string event_;
   std::string id_;
   std::uint64_t comment_lines_ = 0;
@@ -109,8 +121,10 @@ ParseStatus Parser::feed(std::string_view bytes, OnEvent&& on_event) {
   for (;;) {
     switch (next_line(bytes, line)) {
       case Step::NeedMore:
+        keep_data();  // the chunk's bytes are gone after this call
         return ParseStatus::Ok;
       case Step::TooLarge:
+        keep_data();
         return ParseStatus::EventTooLarge;
       case Step::Line:
         if (apply_line(line)) {

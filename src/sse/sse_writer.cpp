@@ -1,5 +1,7 @@
 #include "sse/sse_writer.hpp"
 
+#include "sse/line_break.hpp"
+
 namespace sy::sse {
 namespace {
 
@@ -7,11 +9,11 @@ namespace {
 // is one empty line.
 void append_prefixed_lines(std::string& out, std::string_view prefix, std::string_view text) {
   for (;;) {
-    const auto brk = text.find_first_of("\r\n");
+    const std::size_t brk = find_line_break(text.data(), text.size());
     out.append(prefix);
-    out.append(text.substr(0, brk));
+    out.append(text.data(), brk);
     out.push_back('\n');
-    if (brk == std::string_view::npos) return;
+    if (brk == text.size()) return;
     std::size_t skip = 1;
     if (text[brk] == '\r' && brk + 1 < text.size() && text[brk + 1] == '\n') skip = 2;
     text.remove_prefix(brk + skip);
@@ -27,7 +29,7 @@ void append_data_event(std::string& out, std::string_view data) {
 
 void append_named_event(std::string& out, std::string_view event_name, std::string_view data) {
   out.append("event: ");
-  out.append(event_name.substr(0, event_name.find_first_of("\r\n")));
+  out.append(event_name.data(), find_line_break(event_name.data(), event_name.size()));
   out.push_back('\n');
   append_data_event(out, data);
 }

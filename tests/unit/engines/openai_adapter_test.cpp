@@ -290,5 +290,30 @@ TEST(DecodeOpenAIAnswer, AnyBodyIsReadableAndKeptAsItIs) {
   EXPECT_EQ(a.usage.completion_tokens, 0u);
 }
 
+// The key scan compares 16 bytes at a time: every key must be found wherever the blocks cut it.
+TEST(ScanMembers, FindsKeysAtEveryOffset) {
+  for (std::size_t pad = 0; pad < 40; ++pad) {
+    const std::string json = "{\"id\":\"" + std::string(pad, 'p') +
+                             "\",\"choices\":[{\"delta\":{\"content\":\"tok\"},"
+                             "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4}}";
+    EXPECT_EQ(content_token(json), "\"tok\"") << pad;
+    EXPECT_EQ(finish_reason_token(json), "\"stop\"") << pad;
+    EXPECT_TRUE(has_usage_member(json)) << pad;
+  }
+}
+
+TEST(ScanMembers, IgnoresAKeyWhoseOpeningQuoteIsEscaped) {
+  // `\"content":` inside a key: the key is `x"content`, not `content`.
+  EXPECT_EQ(content_token(R"({"x\"content":"no","text":"yes"})"), R"("yes")");
+  EXPECT_FALSE(has_usage_member(R"({"a\"usage":1})"));
+}
+
+TEST(ScanMembers, ColonsInsideStringsAreNotKeys) {
+  EXPECT_EQ(content_token(R"({"delta":{"content":"a: \"content\": b"}})"),
+            R"("a: \"content\": b")");
+  EXPECT_EQ(finish_reason_token(R"({"content":"finish_reason\":x","finish_reason":"length"})"),
+            R"("length")");
+}
+
 }  // namespace
 }  // namespace sy::engines

@@ -249,5 +249,44 @@ TEST(SseParser, ResetDropsPartialLineAndPendingEvent) {
   EXPECT_EQ(data, (std::vector<std::string>{"fresh"}));
 }
 
+// The relay reads every engine into one buffer per thread and reuses it for the next read: an
+// event held over from one chunk must not point into it.
+TEST(SseParser, KeepsAPendingEventWhenTheChunkBufferIsReused) {
+  Parser parser;
+  std::vector<std::string> data;
+  auto collect = [&](const Event& e) { data.emplace_back(e.data); };
+  std::string buffer = "data: first\n\ndata: held over\n";
+  EXPECT_EQ(parser.feed(buffer, collect), ParseStatus::Ok);
+  buffer.assign(buffer.size(), '#');  // the next read overwrites the buffer
+  buffer.replace(0, 1, "\n");
+  EXPECT_EQ(parser.feed(std::string_view(buffer).substr(0, 1), collect), ParseStatus::Ok);
+  EXPECT_EQ(data, (std::vector<std::string>{"first", "held over"}));
+}
+
+TEST(SseParser, JoinsASecondDataLineToOneHeldAsAView) {
+  Parser parser;
+  std::vector<std::string> data;
+  auto collect = [&](const Event& e) { data.emplace_back(e.data); };
+  std::string buffer = "data: one\n";
+  EXPECT_EQ(parser.feed(buffer, collect), ParseStatus::Ok);
+  buffer = "data: two\n\ndata: three\ndata: four\n\n";
+  EXPECT_EQ(parser.feed(buffer, collect), ParseStatus::Ok);
+  EXPECT_EQ(data, (std::vector<std::string>{"one\ntwo", "three\nfour"}));
+}
+
+TEST(SseParser, DispatchesAOneLineEventInsideTheChunkWithoutCopying) {
+  Parser parser;
+  const std::string chunk = "data: {\"x\":1}\n\ndata: a\ndata: b\n\n";
+  std::vector<bool> inside_chunk;
+  EXPECT_EQ(parser.feed(chunk,
+                        [&](const Event& e) {
+                          inside_chunk.push_back(e.data.data() >= chunk.data() &&
+                                                 e.data.data() < chunk.data() + chunk.size());
+                        }),
+            ParseStatus::Ok);
+  // The one-line event is a view of the chunk; the two-line one was joined in the parser.
+  EXPECT_EQ(inside_chunk, (std::vector<bool>{true, false}));
+}
+
 }  // namespace
 }  // namespace sy::sse
