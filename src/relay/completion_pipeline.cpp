@@ -225,8 +225,17 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     // Named, and passed by address: the exchange reads it from this frame, which outlives it,
     // so a stream holds one copy. (Never a braced temporary as a coroutine argument: GCC 12
     // destroys those twice, see docs/architecture.md.)
-    const ExchangeInput input{deps,          &info, &endpoint, &request, &*upstream,
-                              slot.deadline, sink,  &on_gone,  may_retry};
+    const ExchangeInput input{deps,
+                              &info,
+                              &endpoint,
+                              &request,
+                              &*upstream,
+                              &request.upstream_body,
+                              &upstream->body,
+                              slot.deadline,
+                              sink,
+                              &on_gone,
+                              may_retry};
     const ExchangeResult r = co_await run_exchange(&input);
     deps.active_requests->fetch_sub(1, std::memory_order_relaxed);
     release_slot(*deps.control, endpoint_index, r.verdict);

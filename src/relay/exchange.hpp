@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <string>
 
 #include "api/completion_request.hpp"
 #include "common/error.hpp"
@@ -53,6 +54,11 @@ struct ExchangeInput {
   const control::EndpointInfo* endpoint = nullptr;
   const api::CompletionRequest* request = nullptr;
   const engines::UpstreamRequest* upstream = nullptr;
+  // The request bodies kept for a retry (the client's, and the one built for the engine). A
+  // stream that started can no longer be retried, so it frees them: a long prompt is not held
+  // twice for minutes.
+  std::string* client_body = nullptr;
+  std::string* engine_body = nullptr;
   TimePoint deadline = TimePoint::max();
   StreamSink* sink = nullptr;
   CloseEngineOnGone* on_gone = nullptr;  // pointed at this exchange's engine connection

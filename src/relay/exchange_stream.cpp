@@ -47,9 +47,12 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
                         {"pool", std::string_view(in_.endpoint->pool_id)},
                         {"model", std::string_view(in_.request->model)}});
 
+  // No retry can follow a stream that started: the request bodies are not needed any more.
+  if (in_.client_body != nullptr) std::string().swap(*in_.client_body);
+  if (in_.engine_body != nullptr) std::string().swap(*in_.engine_body);
+
   sse::Parser sse_parser(max_event_bytes(limits_));
-  std::string out;
-  out.reserve(512);  // grows to the largest batch of events once, then stays
+  std::string out;  // grows to the largest batch of events once, then stays
   StreamState st;
   TimePoint last_token{};
   bool first_token = true;
