@@ -128,8 +128,13 @@ ParseStatus Parser::feed(std::string_view bytes, OnEvent&& on_event) {
         return ParseStatus::EventTooLarge;
       case Step::Line:
         if (apply_line(line)) {
+          // Finished even when on_event throws: a pending event may be a view of `bytes`, which
+          // must not outlive this call.
+          struct FinishEvent {
+            Parser& parser;
+            ~FinishEvent() { parser.finish_event(); }
+          } finish{*this};
           on_event(pending_event());
-          finish_event();
         }
         break;
     }

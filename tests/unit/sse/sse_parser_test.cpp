@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -286,6 +287,18 @@ TEST(SseParser, DispatchesAOneLineEventInsideTheChunkWithoutCopying) {
             ParseStatus::Ok);
   // The one-line event is a view of the chunk; the two-line one was joined in the parser.
   EXPECT_EQ(inside_chunk, (std::vector<bool>{true, false}));
+}
+
+TEST(SseParser, AnEventWhoseHandlerThrewIsFinished) {
+  Parser parser;
+  std::string buffer = "data: boom\n\n";
+  EXPECT_THROW(parser.feed(buffer, [](const Event&) { throw std::runtime_error("handler"); }),
+               std::runtime_error);
+  buffer.assign(buffer.size(), '#');  // the read buffer is reused
+  std::vector<std::string> data;
+  EXPECT_EQ(parser.feed("data: next\n\n", [&](const Event& e) { data.emplace_back(e.data); }),
+            ParseStatus::Ok);
+  EXPECT_EQ(data, (std::vector<std::string>{"next"}));
 }
 
 }  // namespace
