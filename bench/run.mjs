@@ -10,6 +10,7 @@
 // engine-side close. Prints a JSON summary and writes raw results under bench-results/.
 //
 // Usage: node bench/run.mjs [--quick] [--only ttft,throughput,rss,disconnect] [--rss-streams 1000,9500]
+//                           [--rss-proxies switchyard,nginx,haproxy]
 // Needs: a release build (scripts/build.sh release), nginx and haproxy (scripts/install-deps.sh
 // installs both).
 
@@ -27,6 +28,9 @@ const onlyArg = args.find((a, i) => args[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const rssArg = args.find((a, i) => args[i - 1] === '--rss-streams');
 const rssStreams = (rssArg ?? (quick ? '1000' : '1000,9500')).split(',').map(Number);
+// --rss-proxies switchyard: measure only some of the three in the RSS scenario (quick iterations).
+const rssProxiesArg = args.find((a, i) => args[i - 1] === '--rss-proxies');
+const rssProxies = (rssProxiesArg ?? 'switchyard,nginx,haproxy').split(',');
 const repeats = quick ? 1 : 3;
 const outDir = join(root, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
 mkdirSync(outDir, { recursive: true });
@@ -224,7 +228,7 @@ if (!only || only.has('throughput')) {
 if (!only || only.has('rss')) {
   results.rss = { method: 'sim itl 1000 ms, 20 tokens (20 s streams); bench opens N streams at once; RSS sampled once all N are relaying, minus the idle RSS; per-stream = delta / N', runs: [] };
   for (const n of rssStreams) {
-    for (const which of ['switchyard', 'nginx', 'haproxy']) {
+    for (const which of rssProxies) {
       const sim = await startSim(['--ttft-ms', '10', '--itl-ms', '1000', '--slots', '20000', '--tokens', '20', '--max-waiting', '20000']);
       const proxy = which === 'switchyard' ? await startSwitchyard(sim.port, 20000)
         : which === 'nginx' ? await startNginx(sim.port) : await startHaproxy(sim.port);

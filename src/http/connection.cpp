@@ -95,6 +95,119 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
       rc.keep_alive;
 }
 
+// The connection's idle timer: idle keep-alive connections and slow senders are closed after
+// idle_timeout_ms. Lives in serve_connection's frame, which outlives every handler of the timer.
+struct IdleTimer {
+  asio::steady_timer timer;
+  bool timed_out = false;
+};
+
+// How reading one request ended.
+enum class ReadOutcome : std::uint8_t {
+  Request,  // rc holds a request to serve
+  Closed,   // the client closed, went idle or failed: close quietly
+  Refused,  // it was answered with an error with request bytes left unread: close gracefully
+};
+
+// Reads one request's head and body into `rc`, and answers itself the requests that cannot be
+// served (too large, not HTTP). A coroutine of its own so that the parser and the refusal paths
+// live only while a request is read, not in the frame that stays allocated for a whole stream.
+asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::Limits* limits,
+                                          IdleTimer* idle) {
+  RequestContext& rc = *rc_in;
+  tcp::socket& socket = rc.client;
+  beast::flat_buffer& buffer = rc.client_buffer;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(limits->max_header_bytes);
+  parser.body_limit(limits->max_body_bytes);
+
+  idle->timed_out = false;
+  idle->timer.expires_after(Millis(limits->idle_timeout_ms));
+  idle->timer.async_wait([idle, &socket](boost::system::error_code tec) {
+    if (!tec) {
+      idle->timed_out = true;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    }
+  });
+  auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, parser, kToken);
+  rc.info.arrived = Clock::now();
+  if (hec) {
+    idle->timer.cancel();
+    std::optional<Error> refusal;
+    if (hec == bhttp::error::header_limit) {
+      refusal = Error{ErrorCode::HeadersTooLarge,
+                      fmt::format("Request headers exceed {} bytes.", limits->max_header_bytes),
+                      {},
+                      0};
+    } else if (hec == bhttp::error::body_limit) {
+      // Beast refuses a Content-Length over the limit while reading the head.
+      refusal = body_too_large(*limits);
+    } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
+               hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
+               !idle->timed_out) {
+      refusal = Error{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
+    }
+    if (!refusal) co_return ReadOutcome::Closed;
+    co_await refuse_unread(rc.worker, socket, telemetry::Route::Other, std::move(*refusal),
+                           make_uuid_v4());
+    co_return ReadOutcome::Refused;
+  }
+  auto& req = parser.get();
+  const RequestHead head = interpret_request_head(head_fields(parser), limits->max_body_bytes);
+  rc.info.route = head.route;
+  rc.info.correlation_id =
+      head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
+  rc.info.priority = std::string(head.priority);
+  rc.info.deadline = std::string(head.deadline);
+  rc.info.timeout_ms = std::string(head.timeout_ms);
+  rc.info.session_id = std::string(head.session_id);
+  rc.path = std::string(head.path);
+  if (head.route == telemetry::Route::AdminReload) rc.bearer_token = std::string(head.bearer_token);
+  rc.keep_alive = head.keep_alive;
+  rc.http10 = head.http10;
+  rc.head_only = head.head_only;
+
+  if (head.body_too_large) {
+    idle->timer.cancel();
+    co_await refuse_unread(rc.worker, socket, rc.info.route, body_too_large(*limits),
+                           rc.info.correlation_id);
+    co_return ReadOutcome::Refused;
+  }
+  if (head.send_continue) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(kContinue), kToken);
+    if (wec) co_return ReadOutcome::Closed;
+  }
+  if (!parser.is_done()) {
+    auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, kToken);
+    if (bec) {
+      idle->timer.cancel();
+      std::optional<Error> refusal;
+      if (bec == bhttp::error::body_limit) {
+        refusal = body_too_large(*limits);
+      } else if (!idle->timed_out && bec != asio::error::eof &&
+                 bec != bhttp::error::end_of_stream && bec != asio::error::connection_reset) {
+        refusal = Error{
+            ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
+      }
+      if (!refusal) co_return ReadOutcome::Closed;
+      co_await refuse_unread(rc.worker, socket, rc.info.route, std::move(*refusal),
+                             rc.info.correlation_id);
+      co_return ReadOutcome::Refused;
+    }
+  }
+  idle->timer.cancel();
+  if (idle->timed_out) co_return ReadOutcome::Closed;
+
+  rc.method = std::string(req.method_string());
+  // The head's fields are copied into rc; free them (and any body slack) before a stream that
+  // may last minutes.
+  rc.body = std::move(req.body());
+  if (buffer.size() == 0) buffer.shrink_to_fit();
+  co_return ReadOutcome::Request;
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
@@ -107,108 +220,18 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
   worker.metrics.open_connections.add(1);
   beast::flat_buffer buffer(static_cast<std::size_t>(limits.max_header_bytes) +
                             limits.max_body_bytes + 4096);
-  asio::steady_timer idle_timer(socket.get_executor());
-  bool timed_out = false;  // outlives every idle-timer handler (see the post at the end)
-  bool linger = false;     // an error answer left request bytes unread: close gracefully
+  IdleTimer idle{asio::steady_timer(socket.get_executor())};
+  bool linger = false;  // an error answer left request bytes unread: close gracefully
 
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(limits.max_header_bytes);
-    parser.body_limit(limits.max_body_bytes);
-
-    // Idle keep-alive connections and slow senders are closed after idle_timeout_ms.
-    timed_out = false;
-    idle_timer.expires_after(Millis(limits.idle_timeout_ms));
-    idle_timer.async_wait([&](boost::system::error_code tec) {
-      if (!tec) {
-        timed_out = true;
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      }
-    });
-    auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, parser, kToken);
+    // This frame stays allocated for the whole of a stream that a request starts: it holds the
+    // request's context and little else (read_request holds the rest while it reads).
     RequestContext rc{worker, socket, buffer};
-    rc.info.arrived = Clock::now();
-    if (hec) {
-      idle_timer.cancel();
-      std::optional<Error> refusal;
-      if (hec == bhttp::error::header_limit) {
-        refusal = Error{ErrorCode::HeadersTooLarge,
-                        fmt::format("Request headers exceed {} bytes.", limits.max_header_bytes),
-                        {},
-                        0};
-      } else if (hec == bhttp::error::body_limit) {
-        // Beast refuses a Content-Length over the limit while reading the head.
-        refusal = body_too_large(limits);
-      } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
-                 hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
-                 !timed_out) {
-        refusal = Error{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
-      }
-      if (refusal) {
-        co_await refuse_unread(worker, socket, telemetry::Route::Other, std::move(*refusal),
-                               make_uuid_v4());
-        linger = true;
-      }
+    const ReadOutcome read = co_await read_request(&rc, &limits, &idle);
+    if (read != ReadOutcome::Request) {
+      linger = read == ReadOutcome::Refused;
       break;
     }
-    auto& req = parser.get();
-    const RequestHead head = interpret_request_head(head_fields(parser), limits.max_body_bytes);
-    rc.info.route = head.route;
-    rc.info.correlation_id =
-        head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
-    rc.info.priority = std::string(head.priority);
-    rc.info.deadline = std::string(head.deadline);
-    rc.info.timeout_ms = std::string(head.timeout_ms);
-    rc.info.session_id = std::string(head.session_id);
-    rc.path = std::string(head.path);
-    if (head.route == telemetry::Route::AdminReload)
-      rc.bearer_token = std::string(head.bearer_token);
-    rc.keep_alive = head.keep_alive;
-    rc.http10 = head.http10;
-    rc.head_only = head.head_only;
-
-    if (head.body_too_large) {
-      idle_timer.cancel();
-      co_await refuse_unread(worker, socket, rc.info.route, body_too_large(limits),
-                             rc.info.correlation_id);
-      linger = true;
-      break;
-    }
-    if (head.send_continue) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(kContinue), kToken);
-      if (wec) break;
-    }
-    if (!parser.is_done()) {
-      auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, kToken);
-      if (bec) {
-        idle_timer.cancel();
-        std::optional<Error> refusal;
-        if (bec == bhttp::error::body_limit) {
-          refusal = body_too_large(limits);
-        } else if (!timed_out && bec != asio::error::eof && bec != bhttp::error::end_of_stream &&
-                   bec != asio::error::connection_reset) {
-          refusal = Error{
-              ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
-        }
-        if (refusal) {
-          co_await refuse_unread(worker, socket, rc.info.route, std::move(*refusal),
-                                 rc.info.correlation_id);
-          linger = true;
-        }
-        break;
-      }
-    }
-    idle_timer.cancel();
-    if (timed_out) break;
-
-    rc.method = std::string(req.method_string());
-    // The head's fields are copied into rc; free them (and any body slack) before a stream that
-    // may last minutes.
-    rc.body = std::move(req.body());
-    (void)parser.release();
-    if (buffer.size() == 0) buffer.shrink_to_fit();
     // The handler is awaited from here, not from a helper: a stream's coroutine frames stay
     // allocated for as long as it runs.
     const RouteEntry* entry = find_route(rc.info.route);
@@ -219,7 +242,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     // A large request body grew the buffer; don't keep megabytes per idle keep-alive connection.
     if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
   }
-  idle_timer.cancel();
+  idle.timer.cancel();
   // A timer handler that was already queued must run before the locals it uses go away.
   co_await asio::post(socket.get_executor(), asio::use_awaitable);
   if (linger && socket.is_open()) co_await linger_close(socket);

@@ -5,9 +5,9 @@ namespace sy::http {
 namespace asio = boost::asio;
 
 Http1Sink::Http1Sink(asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer,
-                     std::string correlation_id, ReplyMode mode)
+                     std::string_view correlation_id, ReplyMode mode)
     : client_(client),
-      correlation_id_(std::move(correlation_id)),
+      correlation_id_(correlation_id),
       mode_(mode),
       watch_(std::make_shared<ClientWatch>(client, buffer)) {}
 
@@ -52,9 +52,8 @@ asio::awaitable<void> Http1Sink::stop_watch() {
 }
 
 SseSink::SseSink(asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer,
-                 std::string correlation_id, ReplyMode mode, Framing framing)
-    : Http1Sink(client, buffer, std::move(correlation_id), mode),
-      chunked_(framing == Framing::Chunked) {}
+                 std::string_view correlation_id, ReplyMode mode, Framing framing)
+    : Http1Sink(client, buffer, correlation_id, mode), chunked_(framing == Framing::Chunked) {}
 
 asio::awaitable<bool> SseSink::open_stream() {
   stream_open_ = true;

@@ -21,8 +21,9 @@ namespace sy::http {
 
 class Http1Sink : public relay::StreamSink {
  public:
+  // `correlation_id` outlives the sink (it is the request's, in the connection's frame).
   Http1Sink(boost::asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer,
-            std::string correlation_id, ReplyMode mode);
+            std::string_view correlation_id, ReplyMode mode);
   // Ends the watch if stop_watch() did not run (the pipeline threw): its pending wait then
   // touches neither the listener nor the connection's buffer.
   ~Http1Sink() override;
@@ -52,7 +53,7 @@ class Http1Sink : public relay::StreamSink {
   bool record(bool ok) noexcept;
 
   boost::asio::ip::tcp::socket& client_;
-  std::string correlation_id_;
+  std::string_view correlation_id_;
   ReplyMode mode_;
   bool stream_open_ = false;
 
@@ -66,7 +67,7 @@ class SseSink final : public Http1Sink {
  public:
   enum class Framing : std::uint8_t { Chunked, CloseDelimited };
   SseSink(boost::asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer,
-          std::string correlation_id, ReplyMode mode, Framing framing);
+          std::string_view correlation_id, ReplyMode mode, Framing framing);
 
   boost::asio::awaitable<bool> open_stream() override;
   boost::asio::awaitable<bool> send_events(std::string_view events) override;

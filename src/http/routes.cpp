@@ -171,28 +171,27 @@ asio::awaitable<bool> serve_admin_reload(RequestContext& rc) {
 
 // Parses the body, picks the sink for the client's transport and runs the relay's pipeline.
 // A template, not a wrapper per kind: every coroutine frame on a stream's chain stays allocated
-// for the stream's whole life.
+// for the stream's whole life. For the same reason the pipeline gets the request, its info and
+// the deps by address (this frame holds them; a copy per frame would cost memory per stream).
 template <api::CompletionKind kind>
 asio::awaitable<bool> serve_completion(RequestContext& rc) {
-  relay::RelayDeps deps = rc.worker.relay_deps();
+  const relay::RelayDeps deps = rc.worker.relay_deps();
   auto parsed = api::parse_completion_request(kind, std::move(rc.body));
-  if (!parsed) {
-    UnaryJsonSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply());
-    (void)co_await relay::answer_error(deps, &rc.info, &sink, parsed.error());
-    co_return sink.reusable();
-  }
-  // An HTTP/1.0 client cannot take a chunked stream: its stream ends with the connection.
-  if (parsed->stream && rc.http10) rc.keep_alive = false;
-  const std::string correlation_id = rc.info.correlation_id;
-  if (parsed->stream) {
-    SseSink sink(rc.client, rc.client_buffer, correlation_id, rc.reply(),
+  if (parsed && parsed->stream) {
+    // An HTTP/1.0 client cannot take a chunked stream: its stream ends with the connection.
+    if (rc.http10) rc.keep_alive = false;
+    SseSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply(),
                  rc.http10 ? SseSink::Framing::CloseDelimited : SseSink::Framing::Chunked);
-    co_await relay::run_completion(deps, std::move(rc.info), std::move(*parsed), &sink);
+    co_await relay::run_completion(&deps, &rc.info, &*parsed, &sink);
     co_await sink.stop_watch();
     co_return sink.reusable();
   }
-  UnaryJsonSink sink(rc.client, rc.client_buffer, correlation_id, rc.reply());
-  co_await relay::run_completion(deps, std::move(rc.info), std::move(*parsed), &sink);
+  UnaryJsonSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply());
+  if (parsed) {
+    co_await relay::run_completion(&deps, &rc.info, &*parsed, &sink);
+  } else {
+    (void)co_await relay::answer_error(&deps, &rc.info, &sink, &parsed.error());
+  }
   co_await sink.stop_watch();
   co_return sink.reusable();
 }

@@ -34,9 +34,12 @@ asio::awaitable<void> announce_position(StreamSink* sink, std::size_t position) 
 
 }  // namespace
 
-asio::awaitable<SlotOutcome> wait_for_slot(RelayDeps deps, const RequestInfo* info,
-                                           const api::CompletionRequest* request, SlotRequest slot,
-                                           StreamSink* sink, CloseEngineOnGone* on_gone) {
+asio::awaitable<SlotOutcome> wait_for_slot(const RelayDeps* deps_in, const RequestInfo* info,
+                                           const api::CompletionRequest* request,
+                                           SlotRequest* slot_in, StreamSink* sink,
+                                           CloseEngineOnGone* on_gone) {
+  const RelayDeps& deps = *deps_in;
+  SlotRequest& slot = *slot_in;
   control::ControlPlane& control = *deps.control;
   // Fast path: nothing of this model waits and an endpoint has a free slot, so claim it here,
   // on this thread, without a round trip through the control thread. Sessions and retries

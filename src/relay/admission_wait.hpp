@@ -39,9 +39,9 @@ struct SlotOutcome {
   Error error;
 };
 
-// Every pointer outlives the call.
+// Every pointer outlives the call. A ticket to the scheduler takes `slot->excluded` (moved out).
 [[nodiscard]] boost::asio::awaitable<SlotOutcome> wait_for_slot(
-    RelayDeps deps, const RequestInfo* info, const api::CompletionRequest* request,
-    SlotRequest slot, StreamSink* sink, CloseEngineOnGone* on_gone);
+    const RelayDeps* deps, const RequestInfo* info, const api::CompletionRequest* request,
+    SlotRequest* slot, StreamSink* sink, CloseEngineOnGone* on_gone);
 
 }  // namespace sy::relay

@@ -108,38 +108,100 @@ void release_slot(control::ControlPlane& control, std::uint32_t endpoint, Endpoi
   }
 }
 
+// Why a slot was not granted, as the error for the client; nullopt when the client left (counted
+// and logged here: nothing is left to answer).
+std::optional<Error> not_granted(const RelayDeps& deps, const RequestInfo& info,
+                                 const api::CompletionRequest& request, const SlotOutcome& outcome,
+                                 const Error& last_error) {
+  switch (outcome.kind) {
+    case SlotOutcome::Kind::ClientGone:
+      deps.metrics->client_disconnects.inc();
+      deps.metrics->count_request(info.route, 499);
+      telemetry::log_event(LogLevel::Info, "cancel", info.correlation_id,
+                           "The client went away while its request was queued; it was removed.");
+      return std::nullopt;
+    case SlotOutcome::Kind::TimedOut:
+      return Error{ErrorCode::DeadlineExceeded,
+                   "The request's deadline passed while it waited for an engine slot.",
+                   {},
+                   0};
+    case SlotOutcome::Kind::Rejected:
+    case SlotOutcome::Kind::Granted:
+      break;
+  }
+  // Rejected by the scheduler; "every endpoint was tried" becomes the last engine's error.
+  const Error& error = outcome.error.code == ErrorCode::UpstreamError ? last_error : outcome.error;
+  telemetry::log_event(LogLevel::Info, "rejected", info.correlation_id,
+                       "The request was refused at admission.",
+                       {{"code", error.info().code}, {"model", std::string_view(request.model)}});
+  return error;
+}
+
+// Whether an endpoint not tried yet (nor `current`) could take the request.
+bool could_retry_elsewhere(const RelayDeps& deps, const api::CompletionRequest& request,
+                           const SlotRequest& slot, std::vector<std::uint32_t>& excluded,
+                           std::uint32_t current) {
+  excluded.push_back(current);
+  const bool untried = placement::has_untried_endpoint(deps.registry()->placement, request.model,
+                                                       slot.needed_ctx, excluded);
+  excluded.pop_back();
+  return untried;
+}
+
+void log_failed_attempt(const RequestInfo& info, const control::EndpointInfo& endpoint,
+                        const ExchangeResult& r, bool retry) {
+  telemetry::log_event(
+      LogLevel::Warn, "upstream_failed", info.correlation_id,
+      retry ? "The engine failed before sending anything; trying another endpoint."
+            : "The engine failed before sending anything, and no other endpoint is left to "
+              "try; the client gets the error.",
+      {{"endpoint", std::string_view(endpoint.url)},
+       {"code", r.error.info().code},
+       {"reason", telemetry::upstream_error_label(r.failure)},
+       {"retry", retry}});
+}
+
+// A retry's backoff, in a frame of its own: a timer in run_completion's frame would be held for
+// the whole life of every stream.
+asio::awaitable<void> sleep_for(const RelayDeps* deps, Millis wait) {
+  asio::steady_timer timer(deps->executor);
+  timer.expires_after(wait);
+  co_await timer.async_wait(kToken);
+}
+
 }  // namespace
 
-asio::awaitable<bool> answer_error(RelayDeps deps, const RequestInfo* info, StreamSink* sink,
-                                   Error error) {
-  if (error.code == ErrorCode::DeadlineExceeded) deps.metrics->deadline_exceeded.inc();
-  const ErrorInfo& code = error.info();
+asio::awaitable<bool> answer_error(const RelayDeps* deps, const RequestInfo* info, StreamSink* sink,
+                                   const Error* error) {
+  if (error->code == ErrorCode::DeadlineExceeded) deps->metrics->deadline_exceeded.inc();
+  const ErrorInfo& code = error->info();
   const bool in_stream = sink->stream_open();
   telemetry::log_event(code.http_status >= 500 ? LogLevel::Warn : LogLevel::Info, "request_error",
                        info->correlation_id, "The request was answered with an error.",
                        {{"code", code.code},
                         {"status", static_cast<std::uint64_t>(code.http_status)},
-                        {"message", std::string_view(error.message)},
+                        {"message", std::string_view(error->message)},
                         {"in_stream", in_stream}});
   if (in_stream) {
     std::string out;
-    sse::append_data_event(out, api::error_body(error));
+    sse::append_data_event(out, api::error_body(*error));
     sse::append_done(out);
-    deps.metrics->count_request(info->route, 200);
+    deps->metrics->count_request(info->route, 200);
     co_return co_await sink->end_stream(out);
   }
-  deps.metrics->count_request(info->route, code.http_status);
-  co_return co_await sink->send_error(error);
+  deps->metrics->count_request(info->route, code.http_status);
+  co_return co_await sink->send_error(*error);
 }
 
-asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
-                                     api::CompletionRequest request, StreamSink* sink) {
-  auto admissible = check_admissible(deps, info, request);
+asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* info,
+                                     api::CompletionRequest* request, StreamSink* sink) {
+  // This frame stays allocated for a stream's whole life: it holds pointers and what the retry
+  // loop needs, and everything else lives in helpers that return before the stream starts.
+  const auto admissible = check_admissible(*deps, *info, *request);
   if (!admissible) {
-    (void)co_await answer_error(deps, &info, sink, admissible.error());
+    (void)co_await answer_error(deps, info, sink, &admissible.error());
     co_return;
   }
-  const config::Config& config = *deps.config;
   CloseEngineOnGone on_gone;
   sink->watch(&on_gone);
   // The sink must not call on_gone after this frame is gone, however the pipeline ends.
@@ -151,40 +213,21 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
   SlotRequest slot;
   slot.priority = admissible->priority;
   slot.deadline = admissible->deadline;
-  slot.needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
+  slot.needed_ctx = request->estimated_prompt_tokens + request->max_tokens.value_or(1);
   std::vector<std::uint32_t> excluded;
   Error last_error{
       ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
-  const std::uint32_t attempts = std::max<std::uint32_t>(1, config.retry.max_attempts);
+  const std::uint32_t attempts = std::max<std::uint32_t>(1, deps->config->retry.max_attempts);
   UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
   std::optional<Error> final_error;  // set when the loop ends without a complete answer
 
   for (std::uint32_t attempt = 0;; ++attempt) {
-    const TimePoint wait_start = deps.now();
+    const TimePoint wait_start = deps->now();
     slot.first_attempt = attempt == 0;
     slot.excluded = excluded;
-    const SlotOutcome granted = co_await wait_for_slot(deps, &info, &request, slot, sink, &on_gone);
-    if (granted.kind == SlotOutcome::Kind::ClientGone) {
-      deps.metrics->client_disconnects.inc();
-      deps.metrics->count_request(info.route, 499);
-      telemetry::log_event(LogLevel::Info, "cancel", info.correlation_id,
-                           "The client went away while its request was queued; it was removed.");
-      break;
-    }
-    if (granted.kind == SlotOutcome::Kind::TimedOut) {
-      final_error = Error{ErrorCode::DeadlineExceeded,
-                          "The request's deadline passed while it waited for an engine slot.",
-                          {},
-                          0};
-      break;
-    }
-    if (granted.kind == SlotOutcome::Kind::Rejected) {
-      Error error = granted.error;
-      if (error.code == ErrorCode::UpstreamError) error = last_error;  // every endpoint tried
-      telemetry::log_event(
-          LogLevel::Info, "rejected", info.correlation_id, "The request was refused at admission.",
-          {{"code", error.info().code}, {"model", std::string_view(request.model)}});
-      final_error = std::move(error);
+    const SlotOutcome granted = co_await wait_for_slot(deps, info, request, &slot, sink, &on_gone);
+    if (granted.kind != SlotOutcome::Kind::Granted) {
+      final_error = not_granted(*deps, *info, *request, granted, last_error);
       break;
     }
 
@@ -192,53 +235,51 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     const std::uint32_t endpoint_index = granted.endpoint;
     // Held for the attempt: a reload that removes the endpoint meanwhile changes nothing here.
     const std::shared_ptr<const control::EndpointInfo> endpoint_info =
-        deps.registry()->endpoint(endpoint_index);
+        deps->registry()->endpoint(endpoint_index);
     if (!endpoint_info) {  // cannot happen: a granted slot keeps its endpoint registered
-      deps.control->release_unused(endpoint_index);
+      deps->control->release_unused(endpoint_index);
       final_error =
           Error{ErrorCode::Internal, "The engine chosen for the request vanished.", {}, 0};
       break;
     }
     const control::EndpointInfo& endpoint = *endpoint_info;
-    if (attempt > 0) deps.metrics->count_retry(retry_reason);
-    deps.metrics->queue_wait.observe_ns((deps.now() - wait_start).count());
-    telemetry::log_event(LogLevel::Info, "placed", info.correlation_id,
+    if (attempt > 0) deps->metrics->count_retry(retry_reason);
+    deps->metrics->queue_wait.observe_ns((deps->now() - wait_start).count());
+    telemetry::log_event(LogLevel::Info, "placed", info->correlation_id,
                          "The request was admitted and placed on the least loaded ready engine.",
                          {{"endpoint", std::string_view(endpoint.url)},
                           {"pool", std::string_view(endpoint.pool_id)},
                           {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
-    auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(request),
+    auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(*request),
                                                    endpoint.base_path);
     if (!upstream) {
-      deps.control->release_unused(endpoint_index);
+      deps->control->release_unused(endpoint_index);
       final_error = upstream.error();
       break;
     }
     // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
     // engine's 429 is retried or passed back to the client).
-    excluded.push_back(endpoint_index);
-    const bool may_retry = attempt + 1 < attempts && placement::has_untried_endpoint(
-                                                         deps.registry()->placement, request.model,
-                                                         slot.needed_ctx, excluded);
-    excluded.pop_back();
-    deps.active_requests->fetch_add(1, std::memory_order_relaxed);
+    const bool may_retry = attempt + 1 < attempts &&
+                           could_retry_elsewhere(*deps, *request, slot, excluded, endpoint_index);
+    deps->active_requests->fetch_add(1, std::memory_order_relaxed);
     // Named, and passed by address: the exchange reads it from this frame, which outlives it,
     // so a stream holds one copy. (Never a braced temporary as a coroutine argument: GCC 12
     // destroys those twice, see docs/architecture.md.)
     const ExchangeInput input{deps,
-                              &info,
+                              info,
                               &endpoint,
-                              &request,
+                              request,
                               &*upstream,
-                              &request.upstream_body,
+                              &request->upstream_body,
                               &upstream->body,
                               slot.deadline,
                               sink,
                               &on_gone,
                               may_retry};
-    const ExchangeResult r = co_await run_exchange(&input);
-    deps.active_requests->fetch_sub(1, std::memory_order_relaxed);
-    release_slot(*deps.control, endpoint_index, r.verdict);
+    ExchangeResult r;
+    co_await run_exchange(&input, &r);
+    deps->active_requests->fetch_sub(1, std::memory_order_relaxed);
+    release_slot(*deps->control, endpoint_index, r.verdict);
 
     if (r.outcome == ExchangeOutcome::DeadlineExceeded || r.outcome == ExchangeOutcome::GaveUp) {
       if (!r.client_answered) final_error = r.error;
@@ -247,30 +288,19 @@ asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
     if (r.outcome != ExchangeOutcome::RetryableFailure) break;  // answered, or the client left
 
     last_error = r.error;
-    excluded.push_back(endpoint_index);
     // Look again now: the registry may have changed while the attempt ran.
     const bool retry = attempt + 1 < attempts &&
-                       placement::has_untried_endpoint(deps.registry()->placement, request.model,
-                                                       slot.needed_ctx, excluded);
-    telemetry::log_event(
-        LogLevel::Warn, "upstream_failed", info.correlation_id,
-        retry ? "The engine failed before sending anything; trying another endpoint."
-              : "The engine failed before sending anything, and no other endpoint is left to "
-                "try; the client gets the error.",
-        {{"endpoint", std::string_view(endpoint.url)},
-         {"code", r.error.info().code},
-         {"reason", telemetry::upstream_error_label(r.failure)},
-         {"retry", retry}});
+                       could_retry_elsewhere(*deps, *request, slot, excluded, endpoint_index);
+    excluded.push_back(endpoint_index);
+    log_failed_attempt(*info, endpoint, r, retry);
     if (!retry) {
       final_error = last_error;
       break;
     }
     retry_reason = r.failure;
-    asio::steady_timer backoff(deps.executor);
-    backoff.expires_after(retry_backoff(config.retry, attempt));
-    co_await backoff.async_wait(kToken);
+    co_await sleep_for(deps, retry_backoff(deps->config->retry, attempt));
   }
-  if (final_error) (void)co_await answer_error(deps, &info, sink, std::move(*final_error));
+  if (final_error) (void)co_await answer_error(deps, info, sink, &*final_error);
 }
 
 }  // namespace sy::relay

@@ -15,17 +15,22 @@
 
 namespace sy::relay {
 
-// Serves `request` to the end. `sink` outlives the call. Whether the client's connection can
-// serve another request afterwards is the sink's to say (a complete answer and the client still
-// there).
-[[nodiscard]] boost::asio::awaitable<void> run_completion(RelayDeps deps, RequestInfo info,
-                                                          api::CompletionRequest request,
+// Serves `request` to the end. Every pointer outlives the call: the caller awaits it, and a
+// stream's whole chain of coroutine frames stays allocated while it runs, so each object is held
+// once, in the caller's frame, not copied into every frame below it (docs/architecture.md).
+// The pipeline may move parts of `request` out (a stream that started frees its bodies).
+// Whether the client's connection can serve another request afterwards is the sink's to say (a
+// complete answer and the client still there).
+[[nodiscard]] boost::asio::awaitable<void> run_completion(const RelayDeps* deps,
+                                                          const RequestInfo* info,
+                                                          api::CompletionRequest* request,
                                                           StreamSink* sink);
 
 // Answers with a coded error: as its own response while nothing was sent, else as an error event
 // that ends the stream. Logs it and counts it under the request's route. Returns whether the
-// write succeeded.
-[[nodiscard]] boost::asio::awaitable<bool> answer_error(RelayDeps deps, const RequestInfo* info,
-                                                        StreamSink* sink, Error error);
+// write succeeded. Every pointer outlives the call.
+[[nodiscard]] boost::asio::awaitable<bool> answer_error(const RelayDeps* deps,
+                                                        const RequestInfo* info, StreamSink* sink,
+                                                        const Error* error);
 
 }  // namespace sy::relay

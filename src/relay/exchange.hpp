@@ -49,7 +49,7 @@ struct ExchangeResult {
 
 // Every pointer outlives the exchange (they live in the pipeline's coroutine frame or longer).
 struct ExchangeInput {
-  RelayDeps deps;
+  const RelayDeps* deps = nullptr;
   const RequestInfo* info = nullptr;
   const control::EndpointInfo* endpoint = nullptr;
   const api::CompletionRequest* request = nullptr;
@@ -67,7 +67,9 @@ struct ExchangeInput {
   bool may_retry = false;
 };
 
-// `in` lives in the caller's frame, which awaits the exchange (one copy per stream, not two).
-[[nodiscard]] boost::asio::awaitable<ExchangeResult> run_exchange(const ExchangeInput* in);
+// `in` and `out` live in the caller's frame, which awaits the exchange: a stream holds one copy
+// of each, not one per coroutine frame on its chain. The result is written to `out`.
+[[nodiscard]] boost::asio::awaitable<void> run_exchange(const ExchangeInput* in,
+                                                        ExchangeResult* out);
 
 }  // namespace sy::relay

@@ -20,19 +20,23 @@ constexpr std::size_t kMaxUpstreamBodyBytes = 64 * 1024 * 1024;  // unary answer
 constexpr std::size_t kMaxEngineErrorBytes = 1024 * 1024;
 }  // namespace
 
-asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
+asio::awaitable<void> ExchangeRun::relay_answer() {
   const unsigned status = head_.status;
   std::string body;
   const bool ok =
       co_await read_body(body, status == 200 ? kMaxUpstreamBodyBytes : kMaxEngineErrorBytes);
   if (!ok) {
     finish_upstream(false);
-    if (in_.sink->gone()) co_return client_gone();
-    if (timer_fired() == TimerReason::Deadline) {
-      co_return deadline_passed("The request's deadline passed before the engine finished.");
+    if (in_.sink->gone()) {
+      record_client_gone();
+    } else if (timer_fired() == TimerReason::Deadline) {
+      record_deadline("The request's deadline passed before the engine finished.");
+    } else if (timer_fired() == TimerReason::Activity) {
+      record_give_up();
+    } else {
+      record_retryable(UpstreamErrorKind::Reset);
     }
-    if (timer_fired() == TimerReason::Activity) co_return give_up();
-    co_return fail_retryable(UpstreamErrorKind::Reset);
+    co_return;
   }
   finish_upstream(true);
 
@@ -49,13 +53,13 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
       result_.verdict = EndpointVerdict::Failed;
       result_.failure = UpstreamErrorKind::Protocol;
       result_.error = translated.error();
-      co_return result_;
+      co_return;
     }
     client_body = std::move(*translated);
     metrics_.tokens_out.inc(tally_.tokens_out());
     metrics_.tokens_in.inc(tally_.prompt_tokens() ? tally_.prompt_tokens()
                                                   : in_.request->estimated_prompt_tokens);
-    metrics_.ttft.observe_ns((in_.deps.now() - in_.info->arrived).count());
+    metrics_.ttft.observe_ns((in_.deps->now() - in_.info->arrived).count());
   } else {
     client_body = std::move(body);
   }
@@ -86,9 +90,8 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_answer() {
        {"status", static_cast<std::uint64_t>(status)},
        {"tokens_out", tally_.tokens_out()},
        {"duration_ms",
-        std::chrono::duration_cast<Millis>(in_.deps.now() - in_.info->arrived).count()}});
+        std::chrono::duration_cast<Millis>(in_.deps->now() - in_.info->arrived).count()}});
   result_.outcome = ExchangeOutcome::Completed;
-  co_return result_;
 }
 
 }  // namespace sy::relay

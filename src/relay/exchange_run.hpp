@@ -22,39 +22,39 @@ namespace sy::relay {
 
 class ExchangeRun {
  public:
-  // `in` lives in run_completion's frame, which awaits the exchange and so outlives this object.
-  explicit ExchangeRun(const ExchangeInput& in);
+  // `in` and `result` live in run_completion's frame, which awaits the exchange and so outlives
+  // this object. The phases write the attempt's result into `result`.
+  ExchangeRun(const ExchangeInput& in, ExchangeResult& result);
   ~ExchangeRun();
   ExchangeRun(const ExchangeRun&) = delete;
   ExchangeRun& operator=(const ExchangeRun&) = delete;
 
-  // Phases, in order (run_exchange runs them). A phase that ends the attempt returns its result;
-  // nullopt means "go on".
-  boost::asio::awaitable<std::optional<ExchangeResult>> acquire_and_send();
-  boost::asio::awaitable<std::optional<ExchangeResult>> triage_head();
+  // Phases, in order (run_exchange runs them). Each writes the attempt's result when it ends
+  // the attempt; the first two return whether the attempt goes on.
+  boost::asio::awaitable<bool> acquire_and_send();
+  boost::asio::awaitable<bool> triage_head();
   // After the head: the answer is read whole (relay_answer), or streamed (relay_stream).
   [[nodiscard]] bool wants_whole_answer() const noexcept;
-  boost::asio::awaitable<ExchangeResult> relay_answer();
-  boost::asio::awaitable<ExchangeResult> relay_stream();
+  boost::asio::awaitable<void> relay_answer();
+  boost::asio::awaitable<void> relay_stream();
 
  private:
   // Picks the adapter's shape and, for a stream, the encoder.
   void choose_encoding();
   [[nodiscard]] encoders::ChunkIdentity chunk_identity() const;
 
-  boost::asio::awaitable<ExchangeResult> end_complete_stream(std::string& out, bool body_done,
-                                                             bool read_failed,
-                                                             std::uint64_t tokens);
-  boost::asio::awaitable<ExchangeResult> end_broken_stream(std::string& out, bool stream_failed,
-                                                           bool request_fault,
-                                                           std::uint64_t tokens);
-  ExchangeResult end_gone_stream(std::uint64_t tokens);
+  boost::asio::awaitable<void> end_complete_stream(std::string& out, bool body_done,
+                                                   bool read_failed, std::uint64_t tokens);
+  boost::asio::awaitable<void> end_broken_stream(std::string& out, bool stream_failed,
+                                                 bool request_fault, std::uint64_t tokens);
+  void end_gone_stream(std::uint64_t tokens);
 
-  // Results shared by the phases.
-  ExchangeResult client_gone();
-  ExchangeResult give_up();
-  ExchangeResult fail_retryable(telemetry::UpstreamErrorKind kind);
-  ExchangeResult deadline_passed(const char* message);
+  // Results shared by the phases: each records in result_ how the attempt ended, and returns
+  // false ("the attempt does not go on"), so that a phase can co_return it.
+  bool record_client_gone();
+  bool record_give_up();
+  bool record_retryable(telemetry::UpstreamErrorKind kind);
+  bool record_deadline(const char* message);
 
   // Reads the rest of the body into `out`, bounded by `limit`. False on error or overflow.
   boost::asio::awaitable<bool> read_body(std::string& out, std::size_t limit);
@@ -70,7 +70,7 @@ class ExchangeRun {
   const ExchangeInput& in_;
   telemetry::WorkerMetrics& metrics_;
   const config::Limits& limits_;
-  ExchangeResult result_;
+  ExchangeResult& result_;
   LiveExchange live_;  // lets shutdown end this exchange with a final event
   std::unique_ptr<EngineConnection> conn_;
   std::optional<LiveExchanges::Registration> registration_;

@@ -43,18 +43,21 @@ UpstreamErrorKind connect_failure(boost::system::error_code ec) {
 
 }  // namespace
 
-asio::awaitable<ExchangeResult> run_exchange(const ExchangeInput* in) {
+asio::awaitable<void> run_exchange(const ExchangeInput* in, ExchangeResult* out) {
   // The phases run in this frame (not in a member coroutine called from here): every coroutine
   // frame on a stream's chain stays allocated for the stream's whole life.
-  ExchangeRun run(*in);
-  if (auto failed = co_await run.acquire_and_send()) co_return *failed;
-  if (auto refused = co_await run.triage_head()) co_return *refused;
-  if (run.wants_whole_answer()) co_return co_await run.relay_answer();
-  co_return co_await run.relay_stream();
+  *out = ExchangeResult{};
+  ExchangeRun run(*in, *out);
+  if (!co_await run.acquire_and_send() || !co_await run.triage_head()) co_return;
+  if (run.wants_whole_answer()) {
+    co_await run.relay_answer();
+  } else {
+    co_await run.relay_stream();
+  }
 }
 
-ExchangeRun::ExchangeRun(const ExchangeInput& in)
-    : in_(in), metrics_(*in.deps.metrics), limits_(in.deps.config->limits) {}
+ExchangeRun::ExchangeRun(const ExchangeInput& in, ExchangeResult& result)
+    : in_(in), metrics_(*in.deps->metrics), limits_(in.deps->config->limits), result_(result) {}
 
 ExchangeRun::~ExchangeRun() {
   stop_timer();
@@ -66,41 +69,41 @@ bool ExchangeRun::wants_whole_answer() const noexcept {
   return head_.status != 200 || !in_.request->stream || !head_.event_stream;
 }
 
-asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
-  if (auto ec = co_await in_.deps.engines->acquire(*in_.endpoint,
-                                                   Millis(limits_.connect_timeout_ms), conn_)) {
-    co_return fail_retryable(connect_failure(ec));
+asio::awaitable<bool> ExchangeRun::acquire_and_send() {
+  if (auto ec = co_await in_.deps->engines->acquire(*in_.endpoint,
+                                                    Millis(limits_.connect_timeout_ms), conn_)) {
+    co_return record_retryable(connect_failure(ec));
   }
   live_.upstream = conn_.get();
   live_.endpoint = in_.endpoint->id;
   live_.serial = in_.endpoint->serial;
-  registration_.emplace(*in_.deps.live, live_);
-  const std::string head = build_request_head(in_, in_.deps.now());
+  registration_.emplace(*in_.deps->live, live_);
+  const std::string head = build_request_head(in_, in_.deps->now());
 
   // A reused keep-alive connection that the engine closed meanwhile fails here with nothing
   // received: then the request is sent once more on a fresh connection.
   for (int fresh_tries = 0;; ++fresh_tries) {
-    if (in_.sink->gone()) co_return client_gone();
+    if (in_.sink->gone()) co_return record_client_gone();
     in_.on_gone->set_engine(conn_.get());
     const boost::system::error_code wec = co_await conn_->write_request(head, in_.upstream->body);
     boost::system::error_code rec;
     if (!wec) {
-      arm_timer(in_.deps.now() + Millis(limits_.first_byte_timeout_ms));
+      arm_timer(in_.deps->now() + Millis(limits_.first_byte_timeout_ms));
       rec = co_await conn_->read_head(head_);
     }
-    if (!wec && !rec) co_return std::nullopt;  // the engine answered
+    if (!wec && !rec) co_return true;  // the engine answered
     const TimerReason fired = timer_fired();
     stop_timer();
     in_.on_gone->set_engine(nullptr);
-    if (in_.sink->gone()) co_return client_gone();
+    if (in_.sink->gone()) co_return record_client_gone();
     if (fired == TimerReason::Deadline) {
-      co_return deadline_passed("The request's deadline passed before the engine answered.");
+      co_return record_deadline("The request's deadline passed before the engine answered.");
     }
     // The request reached the engine, which then went quiet: another endpoint would redo the
     // same (possibly long) generation, so the client gets a timeout instead of a retry.
-    if (fired == TimerReason::Activity) co_return give_up();
+    if (fired == TimerReason::Activity) co_return record_give_up();
     if (live_.aborted != AbortReason::None) {
-      co_return fail_retryable(UpstreamErrorKind::Reset);  // ended from outside: no resend
+      co_return record_retryable(UpstreamErrorKind::Reset);  // ended from outside: no resend
     }
     // Resend on a fresh connection only when the request did not get through: once it was
     // written, the engine may have received it and failed, and a resend would run the generation
@@ -108,17 +111,17 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::acquire_and_send() {
     // which closes most of the window in which the engine's close crosses our write.
     if (conn_->reused() && fresh_tries == 0 && wec) {
       if (auto ec = co_await conn_->reconnect(Millis(limits_.connect_timeout_ms))) {
-        co_return fail_retryable(connect_failure(ec));
+        co_return record_retryable(connect_failure(ec));
       }
       continue;
     }
-    co_return fail_retryable(UpstreamErrorKind::Reset);
+    co_return record_retryable(UpstreamErrorKind::Reset);
   }
 }
 
-asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::triage_head() {
+asio::awaitable<bool> ExchangeRun::triage_head() {
   // From here on the engine has answered. The timer covers the rest of the exchange.
-  arm_timer(in_.deps.now() +
+  arm_timer(in_.deps->now() +
             Millis(in_.request->stream ? limits_.stall_timeout_ms : limits_.first_byte_timeout_ms));
   choose_encoding();
   const unsigned status = head_.status;
@@ -131,7 +134,7 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::triage_head() {
     std::string ignored_body;
     const bool complete = co_await read_body(ignored_body, kMaxEngineErrorBytes);
     finish_upstream(complete);
-    co_return fail_retryable(UpstreamErrorKind::Status5xx);
+    co_return record_retryable(UpstreamErrorKind::Status5xx);
   }
   if (backpressure && in_.may_retry) {
     std::string ignored_body;
@@ -150,60 +153,60 @@ asio::awaitable<std::optional<ExchangeResult>> ExchangeRun::triage_head() {
         fmt::format("Every engine for model '{}' is overloaded; retry later.", in_.request->model),
         {},
         retry_after_ms};
-    co_return result_;
+    co_return false;
   }
   if (backpressure) metrics_.count_upstream_error(UpstreamErrorKind::Backpressure);
-  co_return std::nullopt;
+  co_return true;
 }
 
 // ---- shared by the phases ----
 
-ExchangeResult ExchangeRun::client_gone() {
+bool ExchangeRun::record_client_gone() {
   result_.outcome = ExchangeOutcome::ClientGone;
   result_.verdict = EndpointVerdict::None;
-  return result_;
+  return false;
 }
 
-ExchangeResult ExchangeRun::give_up() {
+bool ExchangeRun::record_give_up() {
   metrics_.count_upstream_error(UpstreamErrorKind::Timeout);
   result_.outcome = ExchangeOutcome::GaveUp;
   result_.verdict = EndpointVerdict::Failed;
   result_.error = engine_failure(UpstreamErrorKind::Timeout, in_.endpoint->url);
-  return result_;
+  return false;
 }
 
-ExchangeResult ExchangeRun::fail_retryable(UpstreamErrorKind kind) {
+bool ExchangeRun::record_retryable(UpstreamErrorKind kind) {
   if (live_.aborted == AbortReason::Shutdown) {  // not the engine's fault; nowhere to retry
     result_.outcome = ExchangeOutcome::GaveUp;
     result_.verdict = EndpointVerdict::None;
     result_.error = aborted_error(live_.aborted);
-    return result_;
+    return false;
   }
   if (live_.aborted == AbortReason::EndpointRemoved) {  // nothing sent yet: another may serve it
     result_.outcome = ExchangeOutcome::RetryableFailure;
     result_.verdict = EndpointVerdict::None;
     result_.failure = kind;
     result_.error = aborted_error(live_.aborted);
-    return result_;
+    return false;
   }
   metrics_.count_upstream_error(kind);
   result_.outcome = ExchangeOutcome::RetryableFailure;
   result_.verdict = EndpointVerdict::Failed;
   result_.failure = kind;
   result_.error = engine_failure(kind, in_.endpoint->url);
-  return result_;
+  return false;
 }
 
-ExchangeResult ExchangeRun::deadline_passed(const char* message) {
+bool ExchangeRun::record_deadline(const char* message) {
   result_.outcome = ExchangeOutcome::DeadlineExceeded;
   result_.verdict = EndpointVerdict::None;
   result_.error = Error{ErrorCode::DeadlineExceeded, message, {}, 0};
-  return result_;
+  return false;
 }
 
 asio::awaitable<bool> ExchangeRun::read_body(std::string& out, std::size_t limit) {
   for (;;) {
-    const BodyRead r = co_await conn_->read_body(in_.deps.read_buffer);
+    const BodyRead r = co_await conn_->read_body(in_.deps->read_buffer);
     if (out.size() + r.payload.size() > limit) co_return false;
     out.append(r.payload);
     if (r.end) co_return true;
@@ -220,7 +223,7 @@ void ExchangeRun::finish_upstream(bool body_complete) {
 
 void ExchangeRun::arm_timer(TimePoint activity_deadline) {
   stop_timer();
-  timer_ = std::make_shared<UpstreamTimer>(in_.deps.executor, *conn_, in_.deadline);
+  timer_ = std::make_shared<UpstreamTimer>(in_.deps->executor, *conn_, in_.deadline);
   timer_->start(activity_deadline);
 }
 

@@ -37,7 +37,7 @@ std::size_t max_event_bytes(const config::Limits& limits) {
 
 }  // namespace
 
-asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
+asio::awaitable<void> ExchangeRun::relay_stream() {
   StreamSink& sink = *in_.sink;
   if (!sink.stream_open()) (void)co_await sink.open_stream();  // a failed write marks it gone
   metrics_.active_streams.add(1);
@@ -81,9 +81,9 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   };
 
   for (;;) {
-    const BodyRead r = co_await conn_->read_body(in_.deps.read_buffer);
+    const BodyRead r = co_await conn_->read_body(in_.deps->read_buffer);
     // From here to the next co_await nothing yields, so no other stream touches the buffer.
-    const TimePoint now = in_.deps.now();
+    const TimePoint now = in_.deps->now();
     std::uint64_t batch_tokens = 0;  // tokens in this read
     if (!r.payload.empty()) {
       const std::uint64_t before = tally_.content_events();
@@ -142,19 +142,23 @@ asio::awaitable<ExchangeResult> ExchangeRun::relay_stream() {
   metrics_.tokens_out.inc(tally_.content_events());
   metrics_.tokens_in.inc(tally_.prompt_tokens() ? tally_.prompt_tokens()
                                                 : in_.request->estimated_prompt_tokens);
-  if (sink.gone()) co_return end_gone_stream(tokens_seen);
+  if (sink.gone()) {
+    end_gone_stream(tokens_seen);
+    co_return;
+  }
   if (st.done && !st.stream_failed) {
-    co_return co_await end_complete_stream(out, body_done, read_failed, tokens_seen);
+    co_await end_complete_stream(out, body_done, read_failed, tokens_seen);
+    co_return;
   }
   if (framing_error) metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
   // An error event from the engine is about this request (the engine is up and talking); a
   // reset, stall, bad framing, an unreadable or oversized event counts against the endpoint.
   const bool request_fault = st.stream_failed && !st.event_too_large && !st.malformed_event;
   if (st.malformed_event) metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
-  co_return co_await end_broken_stream(out, st.stream_failed, request_fault, tokens_seen);
+  co_await end_broken_stream(out, st.stream_failed, request_fault, tokens_seen);
 }
 
-ExchangeResult ExchangeRun::end_gone_stream(std::uint64_t tokens) {
+void ExchangeRun::end_gone_stream(std::uint64_t tokens) {
   // The sink's listener closed the engine connection the moment the client left.
   finish_upstream(false);
   metrics_.client_disconnects.inc();
@@ -164,16 +168,15 @@ ExchangeResult ExchangeRun::end_gone_stream(std::uint64_t tokens) {
       "The client went away; the engine connection was closed so it stops generating.",
       {{"endpoint", std::string_view(in_.endpoint->url)}, {"tokens_out", tokens}});
   metrics_.count_request(in_.info->route, 499);
-  return client_gone();
+  record_client_gone();
 }
 
-asio::awaitable<ExchangeResult> ExchangeRun::end_complete_stream(std::string& out, bool body_done,
-                                                                 bool read_failed,
-                                                                 std::uint64_t tokens) {
+asio::awaitable<void> ExchangeRun::end_complete_stream(std::string& out, bool body_done,
+                                                       bool read_failed, std::uint64_t tokens) {
   (void)co_await in_.sink->end_stream(out);
   // Read the engine's closing chunk so the connection can be reused.
   while (!body_done && !read_failed) {
-    const BodyRead r = co_await conn_->read_body(in_.deps.read_buffer);
+    const BodyRead r = co_await conn_->read_body(in_.deps->read_buffer);
     body_done = r.end;
     read_failed = r.error || r.framing_error;
   }
@@ -186,13 +189,11 @@ asio::awaitable<ExchangeResult> ExchangeRun::end_complete_stream(std::string& ou
       {{"endpoint", std::string_view(in_.endpoint->url)},
        {"tokens_out", tokens},
        {"duration_ms",
-        std::chrono::duration_cast<Millis>(in_.deps.now() - in_.info->arrived).count()}});
-  co_return result_;
+        std::chrono::duration_cast<Millis>(in_.deps->now() - in_.info->arrived).count()}});
 }
 
-asio::awaitable<ExchangeResult> ExchangeRun::end_broken_stream(std::string& out, bool stream_failed,
-                                                               bool request_fault,
-                                                               std::uint64_t tokens) {
+asio::awaitable<void> ExchangeRun::end_broken_stream(std::string& out, bool stream_failed,
+                                                     bool request_fault, std::uint64_t tokens) {
   finish_upstream(false);
   const TimerReason fired = timer_fired();
   Error error;
@@ -232,7 +233,6 @@ asio::awaitable<ExchangeResult> ExchangeRun::end_broken_stream(std::string& out,
   result_.client_answered = true;
   result_.error = error;
   metrics_.count_request(in_.info->route, 200);
-  co_return result_;
 }
 
 }  // namespace sy::relay
