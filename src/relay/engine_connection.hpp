@@ -46,8 +46,9 @@ class EngineConnection {
   // Reads the response head (bounded); the body's framing is taken from it.
   [[nodiscard]] virtual boost::asio::awaitable<boost::system::error_code> read_head(
       EngineHead& head) = 0;
-  // Body bytes: first those that came with the head, then one read into `buffer` (which the
-  // caller may share with other streams: the bytes are consumed before the caller next suspends).
+  // Body bytes: first those that came with the head, then one read. The payload lies in `buffer`
+  // (which the caller may share with other streams) or in the connection's own small buffer; it
+  // is consumed before the caller next suspends.
   [[nodiscard]] virtual boost::asio::awaitable<BodyRead> read_body(std::span<char> buffer) = 0;
   // Replaces a stale reused connection with a fresh one.
   [[nodiscard]] virtual boost::asio::awaitable<boost::system::error_code> reconnect(

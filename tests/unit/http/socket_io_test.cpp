@@ -1,6 +1,8 @@
 // The relay's socket I/O over real loopback TCP, in one io_context (one thread, as an I/O thread
 // runs): write_chunk writes at once when the socket takes the bytes and waits only for what does
-// not fit; an engine read after a drained read waits for readability first and misses no byte.
+// not fit; an engine read after a drained read waits and misses no byte; streams woken together
+// each get their own bytes although they share one read buffer; a body of any size arrives
+// whole and in order whatever the landing buffer's size.
 
 #include <gtest/gtest.h>
 
@@ -13,7 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,6 +57,13 @@ void run_bounded(asio::io_context& io, Body body) {
       });
   io.run_for(std::chrono::seconds(10));
   EXPECT_TRUE(finished) << "the I/O did not finish within 10 s";
+}
+
+// `body` as one HTTP/1.1 chunk.
+std::string fmt_chunk(const std::string& body) {
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", body.size());
+  return size + body + "\r\n";
 }
 
 TEST(WriteChunk, WritesASmallChunkWithoutWaiting) {
@@ -191,6 +202,97 @@ TEST(EngineRead, AfterADrainedReadSeesBytesWhoseReadinessWasAlreadyTaken) {
     EXPECT_EQ(co_await e.read_rest(), "second\n");
     e.conn->finish(true);
   });
+}
+
+// The relay reads every stream of an I/O thread through one shared buffer, and consumes what a
+// read brought before the stream suspends again. Eight streams must each get exactly their own
+// bytes: when their bytes are already there as the reads start (a read that finds bytes at
+// once completes later, through the queue, after other streams ran), and when they arrive
+// together while every stream waits (one epoll batch).
+TEST(EngineRead, StreamsReadTogetherEachGetTheirOwnBytes) {
+  asio::io_context io;
+  constexpr int kStreams = 8;
+  std::vector<std::unique_ptr<StreamingEngine>> engines;
+  for (int i = 0; i < kStreams; ++i) engines.push_back(std::make_unique<StreamingEngine>(io));
+  std::vector<char> shared(16 * 1024);
+  std::vector<std::string> got(kStreams);
+  const auto part = [](int stream, const char* which) {
+    return "stream " + std::to_string(stream) + " sends part " + which + "\n";
+  };
+  int finished = 0;
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    for (auto& e : engines) EXPECT_TRUE(co_await e->start());
+    // Part one is queued on every socket before any read starts.
+    for (int i = 0; i < kStreams; ++i) {
+      asio::write(engines[i]->engine, asio::buffer(fmt_chunk(part(i, "one"))));
+    }
+    for (int i = 0; i < kStreams; ++i) {
+      asio::co_spawn(
+          io,
+          [&, i]() -> asio::awaitable<void> {
+            for (;;) {
+              const relay::BodyRead r = co_await engines[i]->conn->read_body(shared);
+              if (r.error) {
+                got[i] += "error: " + r.error.message();
+                break;
+              }
+              got[i].append(r.payload);  // consumed before this stream suspends again
+              if (r.end) break;
+            }
+            ++finished;
+          },
+          asio::detached);
+    }
+    // Part two and the end go out once every reader waits, all at once.
+    asio::steady_timer settle(io, std::chrono::milliseconds(20));
+    co_await settle.async_wait(kToken);
+    for (int i = 0; i < kStreams; ++i) {
+      asio::write(engines[i]->engine, asio::buffer(fmt_chunk(part(i, "two")) + "0\r\n\r\n"));
+    }
+    asio::steady_timer wait(io);
+    for (int tries = 0; finished < kStreams && tries < 500; ++tries) {
+      wait.expires_after(std::chrono::milliseconds(2));
+      co_await wait.async_wait(kToken);
+    }
+  });
+  ASSERT_EQ(finished, kStreams);
+  for (int i = 0; i < kStreams; ++i) EXPECT_EQ(got[i], part(i, "one") + part(i, "two"));
+}
+
+// An engine that sends batches from a few bytes to far more than a landing buffer holds, with
+// pauses between them so that reads land between writes: the body arrives whole and in order.
+TEST(EngineRead, BatchesOfEverySizeArriveWholeAndInOrder) {
+  asio::io_context io;
+  StreamingEngine e(io);
+  std::string expected = "first\n";
+  std::string received;
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await e.start());
+    received = "first\n";
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          asio::steady_timer pause(io);
+          char next = 'a';
+          for (const std::size_t size :
+               {7u, 300u, 511u, 512u, 513u, 1500u, 4096u, 20000u, 9u, 70000u, 40u, 33000u, 1u}) {
+            std::string body(size, next);
+            next = next == 'z' ? 'a' : static_cast<char>(next + 1);
+            expected += body;
+            const std::string chunk = fmt_chunk(body);
+            co_await asio::async_write(e.engine, asio::buffer(chunk), kToken);
+            pause.expires_after(std::chrono::milliseconds(3));
+            co_await pause.async_wait(kToken);
+          }
+          const std::string last = "0\r\n\r\n";
+          co_await asio::async_write(e.engine, asio::buffer(last), kToken);
+        },
+        asio::detached);
+    received += co_await e.read_rest();
+    e.conn->finish(true);
+  });
+  EXPECT_EQ(received.size(), expected.size());
+  EXPECT_TRUE(received == expected) << "the body arrived altered or out of order";
 }
 
 }  // namespace
