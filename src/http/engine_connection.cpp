@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "http/body_framer.hpp"
+#include "http/edge_read.hpp"
 
 namespace sy::http {
 
@@ -102,16 +103,12 @@ class Http1EngineConnection final : public relay::EngineConnection {
         co_return finish_read(buffer.data(), n, ec);
       }
     }
-    // Wait, and let the reactor read into this connection's landing buffer when bytes come.
-    // Unlike a readiness wait (async_wait), which re-arms the socket with an epoll_ctl system
-    // call every time, a pending read leaves the edge-triggered registration alone, and a read
-    // that took less than it offered tells Asio the socket is drained, so the next read waits
-    // without trying first: one recv per wake-up, as nginx does. The landing buffer cannot be
-    // the thread's shared one: a read that finds bytes at once completes later, through the
-    // event loop's queue, and other streams use the shared buffer meanwhile.
+    // Wait, and let the reactor read into this connection's landing buffer when bytes come
+    // (EdgeRead: no system call but the recv itself, see edge_read.hpp). The landing buffer
+    // cannot be the thread's shared one: a read that finds bytes at once completes later,
+    // through the event loop's queue, and other streams use the shared buffer meanwhile.
     if (!landing_) landing_ = std::make_unique<char[]>(landing_size_);
-    auto [ec, n] =
-        co_await conn_.socket.async_read_some(asio::buffer(landing_.get(), landing_size_), kToken);
+    auto [ec, n] = co_await edge_read_.async_read(landing_.get(), landing_size_, kToken);
     if (ec || n < landing_size_ || buffer.size() <= n) {
       drained_ = true;
       co_return finish_read(landing_.get(), n, ec);
@@ -193,6 +190,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   UpstreamPool& pool_;
   const control::EndpointInfo& endpoint_;
   UpstreamConnection conn_;
+  EdgeRead edge_read_{conn_.socket};  // reads conn_.socket (the same object after a reconnect)
   std::optional<boost::beast::flat_buffer> head_buffer_;
   BodyFramer framer_;
   bool keep_alive_ = false;

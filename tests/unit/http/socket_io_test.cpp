@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "http/edge_read.hpp"
 #include "http/engine_connection.hpp"
 #include "http/response_writer.hpp"
 
@@ -293,6 +294,78 @@ TEST(EngineRead, BatchesOfEverySizeArriveWholeAndInOrder) {
   });
   EXPECT_EQ(received.size(), expected.size());
   EXPECT_TRUE(received == expected) << "the body arrived altered or out of order";
+}
+
+// EdgeRead on its own: a short read drains, and the next read waits for new bytes; a read
+// smaller than what is queued leaves the rest for the next one.
+TEST(EdgeRead, ReadsWhatIsQueuedAndThenWaitsForNewBytes) {
+  asio::io_context io;
+  SocketPair pair(io);
+  EdgeRead edge(pair.a);
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    char buf[4];
+    asio::write(pair.b, asio::buffer(std::string("0123456789")));
+    std::string got;
+    while (got.size() < 10) {
+      auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
+      EXPECT_FALSE(ec);
+      if (ec) co_return;
+      EXPECT_LE(n, sizeof buf);
+      got.append(buf, n);
+    }
+    EXPECT_EQ(got, "0123456789");
+    // Nothing is queued now: this read waits until the peer writes.
+    asio::steady_timer later(io, std::chrono::milliseconds(20));
+    later.async_wait(
+        [&](boost::system::error_code) { asio::write(pair.b, asio::buffer(std::string("ab"))); });
+    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(std::string(buf, n), "ab");
+    pair.b.close();
+    auto [eof, zero] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_EQ(eof, asio::error::eof);
+    EXPECT_EQ(zero, 0u);
+  });
+}
+
+// Closing the socket ends a pending read with operation_aborted (how the relay stops reading an
+// engine whose client left).
+TEST(EdgeRead, ClosingTheSocketEndsThePendingRead) {
+  asio::io_context io;
+  SocketPair pair(io);
+  EdgeRead edge(pair.a);
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    asio::steady_timer later(io, std::chrono::milliseconds(10));
+    later.async_wait([&](boost::system::error_code) { pair.a.close(); });
+    char buf[16];
+    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_EQ(ec, asio::error::operation_aborted);
+    EXPECT_EQ(n, 0u);
+  });
+}
+
+// An I/O context destroyed while a read is pending destroys the waiting coroutine (and what its
+// frames own) without calling it.
+TEST(EdgeRead, AContextDestroyedWithAPendingReadReleasesTheWaiter) {
+  auto owned_by_waiter = std::make_shared<int>(0);
+  bool resumed = false;
+  {
+    asio::io_context io;
+    asio::co_spawn(
+        io,
+        [&io, &resumed, held = owned_by_waiter]() -> asio::awaitable<void> {
+          SocketPair pair(io);
+          EdgeRead edge(pair.a);
+          char buf[16];
+          co_await edge.async_read(buf, sizeof buf, kToken);
+          resumed = true;
+        },
+        asio::detached);
+    io.run_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(owned_by_waiter.use_count(), 2);
+  }
+  EXPECT_FALSE(resumed);
+  EXPECT_EQ(owned_by_waiter.use_count(), 1);
 }
 
 }  // namespace
