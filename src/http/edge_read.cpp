@@ -53,7 +53,8 @@ asio::detail::reactor_op::status EdgeRead::Op::perform(reactor_op* base) noexcep
       op->bytes_transferred_ = static_cast<std::size_t>(n);
       // The point of EdgeRead: a short read drained the socket, so the next read waits for the
       // next edge instead of trying recv first.
-      return static_cast<std::size_t>(n) < op->size ? done_and_exhausted : done;
+      return op->short_read_drains && static_cast<std::size_t>(n) < op->size ? done_and_exhausted
+                                                                             : done;
     }
     if (n == 0) {
       op->ec_ = asio::error::eof;
@@ -87,6 +88,7 @@ void EdgeRead::start_pending(char* data, std::size_t size) {
   op_.fd = impl.socket_;
   op_.data = data;
   op_.size = size;
+  op_.short_read_drains = short_read_drains_;
   if (!socket_.non_blocking()) {
     boost::system::error_code ignored;  // a socket that cannot be made non-blocking fails below
     socket_.non_blocking(true, ignored);
@@ -96,7 +98,18 @@ void EdgeRead::start_pending(char* data, std::size_t size) {
                     /*is_continuation=*/false, /*allow_speculative=*/true);
 }
 
+void EdgeRead::recheck() {
+  if (pending_.empty() || !socket_.is_open()) return;
+  // A readiness wait for writing is not tried at once: the reactor re-registers the socket
+  // (epoll_ctl MOD), and the kernel polls it again. The socket is writable, so the wait ends at
+  // the next turn of the loop, and a pending end of stream wakes the read with it. The handler
+  // holds nothing: the socket may be closed or handed on meanwhile.
+  socket_.async_wait(asio::ip::tcp::socket::wait_write, [](const boost::system::error_code&) {});
+}
+
 #else
+
+void EdgeRead::recheck() {}
 
 void EdgeRead::start_pending(char* data, std::size_t size) {
   socket_.async_read_some(

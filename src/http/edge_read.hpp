@@ -9,7 +9,16 @@
 // call per token at an engine's pace (a readiness wait, async_wait, costs an epoll_ctl instead).
 // EdgeRead hands the reactor its own operation, which reports a short read as exhausted: the
 // next read then waits for the socket's next edge without touching it, and the edge that new
-// bytes raise sets the flag again, so nothing is missed.
+// bytes raise sets the flag again, so no byte is missed.
+//
+// One thing a short read cannot tell: whether the peer's close (FIN, or a reset) arrived in the
+// same wake-up as those bytes. Then no new edge comes, and the read would wait for good (Asio
+// reads again at once for exactly this reason; nginx learns it from EPOLLRDHUP, which Asio does
+// not pass on). So whoever owns the read calls recheck() when the socket has been quiet for a
+// while: it makes the reactor poll the socket again (one epoll_ctl), which reports a pending
+// close, and the read then ends with eof. The relay does this after 1 s without events
+// (relay/upstream_timer.hpp), so such a close is noticed within about a second, and a close
+// that arrives on its own (an engine that crashes between tokens) at once.
 //
 // This uses the reactor's interface in boost::asio::detail (start_op and reactor_op, unchanged
 // since Boost 1.66). Where Asio does not use the epoll reactor (io_uring, other systems), reads
@@ -51,6 +60,15 @@ class EdgeRead {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this, data, size](auto handler) { start(data, size, std::move(handler)); }, token);
   }
+
+  // Whether a short read drains the socket (the default). False where the peer's close is the
+  // normal end of the data (a body delimited by the close), which usually comes with the last
+  // bytes: then every read after a short one tries recv at once, as Asio's own reads do.
+  void set_short_read_drains(bool drains) noexcept { short_read_drains_ = drains; }
+
+  // While a read waits: has the reactor poll the socket again, so that a close that came with
+  // the last bytes ends the read (see above). One system call; nothing when no read waits.
+  void recheck();
 
  private:
   // The pending read's completion handler, stored in place (no allocation per read).
@@ -100,6 +118,7 @@ class EdgeRead {
     static void complete(void* owner, boost::asio::detail::scheduler_operation* base,
                          const boost::system::error_code& result_ec, std::size_t bytes);
     EdgeRead& edge_read;
+    bool short_read_drains = true;
     int fd = -1;
     char* data = nullptr;
     std::size_t size = 0;
@@ -110,6 +129,7 @@ class EdgeRead {
 
   boost::asio::ip::tcp::socket& socket_;
   PendingHandler pending_;
+  bool short_read_drains_ = true;
 };
 
 }  // namespace sy::http

@@ -69,6 +69,8 @@ class Http1EngineConnection final : public relay::EngineConnection {
     } else {
       framer_.start_until_close();
     }
+    // Where the close ends the body it usually comes with the last bytes (edge_read.hpp).
+    edge_read_.set_short_read_drains(!framer_.ends_at_close());
     // Body bytes that came with the head are handed out first (read_body); after that the head
     // buffer is freed and every read lands in the caller's buffer.
     if (head_buffer_->size() == 0) head_buffer_.reset();
@@ -138,6 +140,8 @@ class Http1EngineConnection final : public relay::EngineConnection {
     drained_ = true;
     co_return co_await pool_.connect_fresh(endpoint_, connect_timeout, conn_);
   }
+
+  void recheck() noexcept override { edge_read_.recheck(); }
 
   void abort() noexcept override {
     if (!conn_.socket.is_open()) return;

@@ -50,6 +50,10 @@ class EngineConnection {
   // (which the caller may share with other streams) or in the connection's own small buffer; it
   // is consumed before the caller next suspends.
   [[nodiscard]] virtual boost::asio::awaitable<BodyRead> read_body(std::span<char> buffer) = 0;
+  // Looks again, while read_body waits, for an end of the body that the transport may not have
+  // signalled (an engine's close that arrived with its last bytes: http/edge_read.hpp). Called
+  // when the stream has been quiet for a while; cheap, and a no-op when nothing waits.
+  virtual void recheck() noexcept = 0;
   // Replaces a stale reused connection with a fresh one.
   [[nodiscard]] virtual boost::asio::awaitable<boost::system::error_code> reconnect(
       Millis connect_timeout) = 0;

@@ -2,6 +2,7 @@
 // response head, and triage it (exchange_run.hpp lists the phases).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <ctime>
 #include <iterator>
@@ -223,7 +224,12 @@ void ExchangeRun::finish_upstream(bool body_complete) {
 
 void ExchangeRun::arm_timer(TimePoint activity_deadline) {
   stop_timer();
-  timer_ = std::make_shared<UpstreamTimer>(in_.deps->executor, *conn_, in_.deadline);
+  // A quiet stream's engine connection is looked at again (a close that came with the engine's
+  // last bytes) every second, or four times per stall timeout when that is shorter, so that
+  // such a close is reported as what it is, well before the stall timer would fire.
+  const Millis recheck_after =
+      std::clamp(Millis(limits_.stall_timeout_ms / 4), Millis(10), Millis(1000));
+  timer_ = std::make_shared<UpstreamTimer>(in_.deps->executor, *conn_, in_.deadline, recheck_after);
   timer_->start(activity_deadline);
 }
 

@@ -100,7 +100,9 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
         st.done = true;
       }
       // Only events count as progress: an engine that sends nothing but comments is stalled.
-      if (st.events_seen != events_before) timer_->bump(now + Millis(limits_.stall_timeout_ms));
+      if (st.events_seen != events_before) {
+        timer_->bump(now, now + Millis(limits_.stall_timeout_ms));
+      }
       batch_tokens = tally_.content_events() - before;
       if (batch_tokens > 0) {
         if (first_token) {

@@ -328,6 +328,58 @@ TEST(EdgeRead, ReadsWhatIsQueuedAndThenWaitsForNewBytes) {
   });
 }
 
+// A peer that sends its last bytes and closes before the reader runs: the close comes in the
+// same wake-up as the bytes, so no new edge follows the short read that took them. The read
+// after it waits until recheck() has the reactor look again; then it ends with eof.
+TEST(EdgeRead, ACloseThatCameWithTheLastBytesEndsTheReadAfterARecheck) {
+  asio::io_context io;
+  SocketPair pair(io);
+  EdgeRead edge(pair.a);
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    // The read waits first, so the bytes and the close reach it through one epoll wake-up.
+    asio::steady_timer send(io, std::chrono::milliseconds(10));
+    send.async_wait([&](boost::system::error_code) {
+      asio::write(pair.b, asio::buffer(std::string("last")));
+      pair.b.close();
+    });
+    char buf[16];
+    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(std::string(buf, n), "last");
+    bool rechecked = false;
+    asio::steady_timer later(io, std::chrono::milliseconds(50));
+    later.async_wait([&](boost::system::error_code) {
+      rechecked = true;
+      edge.recheck();
+    });
+    auto [eof, zero] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_TRUE(rechecked) << "the read ended before the recheck: it tried recv again";
+    EXPECT_EQ(eof, asio::error::eof);
+    EXPECT_EQ(zero, 0u);
+  });
+}
+
+// Where the close is the normal end of the data, short reads do not drain: the read after the
+// last bytes sees the close at once.
+TEST(EdgeRead, WhereTheCloseEndsTheDataTheNextReadSeesItAtOnce) {
+  asio::io_context io;
+  SocketPair pair(io);
+  EdgeRead edge(pair.a);
+  edge.set_short_read_drains(false);
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    asio::steady_timer send(io, std::chrono::milliseconds(10));
+    send.async_wait([&](boost::system::error_code) {
+      asio::write(pair.b, asio::buffer(std::string("last")));
+      pair.b.close();
+    });
+    char buf[16];
+    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_EQ(std::string(buf, n), "last");
+    auto [eof, zero] = co_await edge.async_read(buf, sizeof buf, kToken);
+    EXPECT_EQ(eof, asio::error::eof);
+  });
+}
+
 // Closing the socket ends a pending read with operation_aborted (how the relay stops reading an
 // engine whose client left).
 TEST(EdgeRead, ClosingTheSocketEndsThePendingRead) {
