@@ -25,8 +25,10 @@ namespace {
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxUpstreamHeaderBytes = 64 * 1024;
-// A streamed token event of vLLM, SGLang or llama.cpp is 150 to 400 bytes with its chunk framing.
-constexpr std::size_t kInitialLandingBytes = 512;
+// A streamed token event of vLLM, SGLang or llama.cpp is about 180 to 400 bytes with its chunk
+// framing; a landing buffer that a read fills doubles, so a stream settles on its engine's size
+// after one read.
+constexpr std::size_t kInitialLandingBytes = 256;
 constexpr std::size_t kMaxLandingBytes = 16 * 1024;
 
 class Http1EngineConnection final : public relay::EngineConnection {

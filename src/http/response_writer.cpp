@@ -144,18 +144,21 @@ asio::awaitable<WriteResult> write_all(asio::ip::tcp::socket& socket,
     if (ec) co_return WriteResult{false, false};
     if (written == asio::buffer_size(bufs)) co_return WriteResult{true, false};
   }
-  // Skip what went out; the rest keeps its order.
-  std::array<asio::const_buffer, N> rest{};
-  std::size_t kept = 0;
+  // What did not fit is copied before waiting: the caller's bytes may be in a buffer that other
+  // streams of this thread reuse meanwhile (the relay's output buffer). Rare: the socket's send
+  // buffer is full only for a client that reads slower than the engine writes.
+  std::string rest;
+  rest.reserve(asio::buffer_size(bufs) - written);
   for (const asio::const_buffer& b : bufs) {
     if (written >= b.size()) {
       written -= b.size();
       continue;
     }
-    rest[kept++] = b + written;
+    rest.append(static_cast<const char*>(b.data()) + written, b.size() - written);
     written = 0;
   }
-  auto [wec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
+  auto [wec, n] =
+      co_await asio::async_write(socket, asio::buffer(rest), asio::as_tuple(asio::use_awaitable));
   co_return WriteResult{!wec, true};
 }
 

@@ -59,7 +59,8 @@ struct WriteResult {
                                                           std::string_view correlation_id,
                                                           ReplyMode mode);
 // Writes `payload` as one HTTP chunk (as is when !chunked); no-op for an empty payload. It is
-// written at once when the socket takes it, and only waits for what does not fit.
+// written at once when the socket takes it, and only waits for what does not fit, of which it
+// keeps its own copy: the caller's buffer is free again when the call returns or first waits.
 [[nodiscard]] boost::asio::awaitable<WriteResult> write_chunk(boost::asio::ip::tcp::socket& socket,
                                                               std::string_view payload,
                                                               bool chunked = true);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "config/config_source.hpp"
@@ -51,6 +52,7 @@ struct Worker {
     d.live = &live;
     d.registry_reader = &registry_reader_;
     d.read_buffer = {relay_buffer_.get(), kRelayBufferBytes};
+    d.output_buffer = &relay_output_;
     d.draining = &shared.draining;
     d.active_requests = &shared.active_requests;
     return d;
@@ -67,11 +69,14 @@ struct Worker {
  private:
   // The one buffer every relayed stream on this thread reads engine bytes into. A stream
   // processes what it read before it next suspends, so sharing is safe on one thread, and an idle
-  // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream,
-  // while the stream's own output buffer (sized by what one read brings) stays modest.
+  // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream.
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
   SnapshotCell<control::Registry>::Reader registry_reader_;
   std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
+  // Where every stream on this thread encodes the client's bytes for one read, for the same
+  // reason: it is written out before the stream next suspends (a write that cannot finish at
+  // once keeps its own copy of the rest), so a waiting stream holds no output buffer.
+  std::string relay_output_;
 };
 
 }  // namespace sy::http

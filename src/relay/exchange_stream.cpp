@@ -3,8 +3,8 @@
 //
 // Per read of the engine: the bytes arrive unframed in the thread's shared read buffer, the SSE
 // parser cuts them into events in place, the engine's adapter reads each into a normalised
-// event, the encoder appends the client's bytes for it to `out`,
-// and everything one read brought goes to the sink in one write. Nothing here takes a lock or
+// event, the encoder appends the client's bytes for it to the thread's output buffer, and
+// everything one read brought goes to the sink in one write. Nothing here takes a lock or
 // allocates once the buffers reached their working size.
 #include "engines/engine_protocol.hpp"
 #include "relay/exchange_errors.hpp"
@@ -52,7 +52,11 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
   if (in_.engine_body != nullptr) std::string().swap(*in_.engine_body);
 
   sse::Parser sse_parser(max_event_bytes(limits_));
-  std::string out;  // grows to the largest batch of events once, then stays
+  // The thread's output buffer: filled from one read and written out before this stream next
+  // suspends (the sink copies what it cannot write at once), so other streams may use it while
+  // this one waits.
+  std::string& out = *in_.deps->output_buffer;
+  out.clear();
   StreamState st;
   TimePoint last_token{};
   bool first_token = true;
@@ -82,7 +86,8 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
 
   for (;;) {
     const BodyRead r = co_await conn_->read_body(in_.deps->read_buffer);
-    // From here to the next co_await nothing yields, so no other stream touches the buffer.
+    // From here to the next co_await nothing yields, so no other stream touches the buffers.
+    out.clear();
     const TimePoint now = in_.deps->now();
     std::uint64_t batch_tokens = 0;  // tokens in this read
     if (!r.payload.empty()) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "common/clock.hpp"
 #include "common/snapshot_cell.hpp"
@@ -32,6 +33,9 @@ struct RelayDeps {
   LiveExchanges* live = nullptr;       // this thread's exchanges (ended on shutdown)
   SnapshotCell<control::Registry>::Reader* registry_reader = nullptr;  // this thread's
   std::span<char> read_buffer;  // this thread's engine read buffer (shared by its streams)
+  // This thread's output buffer for a stream's encoded events (shared by its streams: what one
+  // read produced is written out before the stream next suspends).
+  std::string* output_buffer = nullptr;
   const std::atomic<bool>* draining = nullptr;
   std::atomic<std::int64_t>* active_requests = nullptr;  // requests inside an engine exchange
   // The pipeline's clock: every time it reads goes through here, so a test can drive it. (Timers

@@ -116,6 +116,49 @@ TEST(WriteChunk, WaitsForASlowReaderAndDeliversEveryByteInOrder) {
   EXPECT_TRUE(received == expected);  // (not EXPECT_EQ: it would print 2 MiB)
 }
 
+// The relay's output buffer is shared by a thread's streams: a write that has to wait must not
+// read the caller's bytes after it first suspends (another stream may have refilled them).
+TEST(WriteChunk, AWriteThatWaitsNoLongerReadsTheCallersBuffer) {
+  asio::io_context io;
+  SocketPair pair(io);
+  pair.a.set_option(tcp::no_delay(true));
+  pair.a.set_option(asio::socket_base::send_buffer_size(16384));
+  pair.b.set_option(asio::socket_base::receive_buffer_size(16384));
+  std::string payload(2 << 20, 'x');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  const std::string expected = payload;
+  std::string received;
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          // Starts reading once the writer has had to wait, after the caller overwrote its
+          // buffer.
+          asio::steady_timer late(io, std::chrono::milliseconds(30));
+          co_await late.async_wait(kToken);
+          std::vector<char> buf(64 * 1024);
+          while (received.size() < expected.size()) {
+            auto [ec, n] = co_await pair.b.async_read_some(asio::buffer(buf), kToken);
+            if (ec) break;
+            received.append(buf.data(), n);
+          }
+        },
+        asio::detached);
+    asio::steady_timer scribble(io, std::chrono::milliseconds(10));
+    scribble.async_wait([&](boost::system::error_code) { payload.assign(payload.size(), '#'); });
+    const WriteResult r = co_await write_chunk(pair.a, payload, false);
+    EXPECT_TRUE(r.ok);
+    EXPECT_TRUE(r.waited);
+    asio::steady_timer drain(io);
+    for (int i = 0; i < 500 && received.size() < expected.size(); ++i) {
+      drain.expires_after(std::chrono::milliseconds(2));
+      co_await drain.async_wait(kToken);
+    }
+  });
+  EXPECT_EQ(received.size(), expected.size());
+  EXPECT_TRUE(received == expected) << "the write sent bytes the caller changed after it waited";
+}
+
 TEST(WriteChunk, ReportsAFailedWriteToAClosedPeer) {
   asio::io_context io;
   SocketPair pair(io);
