@@ -97,7 +97,7 @@ class EdgeRead {
     }
 
    private:
-    static constexpr std::size_t kBytes = 64;
+    static constexpr std::size_t kBytes = 16;  // a coroutine's handler is two pointers
     alignas(std::max_align_t) unsigned char storage_[kBytes];
     void (*complete_)(void*, const boost::system::error_code*, std::size_t) = nullptr;
   };

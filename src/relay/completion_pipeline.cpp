@@ -40,57 +40,54 @@ Millis retry_backoff(const config::Retry& retry, std::uint32_t attempt) {
 }
 
 // The checks that need no trip to the control thread, in the order a client would want them
-// reported; nullopt when the request may go on. Also settles its priority and deadline.
-struct Admissible {
-  admission::Priority priority = admission::Priority::Interactive;
-  TimePoint deadline = TimePoint::max();
-};
-Result<Admissible> check_admissible(const RelayDeps& deps, const RequestInfo& info,
-                                    const api::CompletionRequest& request) {
+// reported: the error, or nullopt when the request may go on. Settles the slot's priority,
+// deadline and context. (A plain function: its locals stay out of the pipeline's frame.)
+std::optional<Error> prepare_slot(const RelayDeps& deps, const RequestInfo& info,
+                                  const api::CompletionRequest& request, SlotRequest& out) {
   if (deps.draining->load(std::memory_order_relaxed)) {
-    return fail(Error{ErrorCode::ShuttingDown,
-                      "The server is shutting down; retry on another instance.",
-                      {},
-                      1000});
+    return Error{ErrorCode::ShuttingDown,
+                 "The server is shutting down; retry on another instance.",
+                 {},
+                 1000};
   }
   const auto registry = deps.registry();
   const placement::RegistrySnapshot& snapshot = registry->placement;
   if (!snapshot.serves_model(request.model)) {
-    return fail(Error{
+    return Error{
         ErrorCode::ModelNotFound,
         fmt::format("The model '{}' does not exist here; GET /v1/models lists the models served.",
                     request.model),
-        "model", 0});
+        "model", 0};
   }
   if (!snapshot.model_ready(request.model)) {
-    return fail(Error{ErrorCode::PoolUnavailable,
-                      fmt::format("No engine for model '{}' is ready right now.", request.model),
-                      {},
-                      config::soonest_recovery_ms(deps.config->health)});
+    return Error{ErrorCode::PoolUnavailable,
+                 fmt::format("No engine for model '{}' is ready right now.", request.model),
+                 {},
+                 config::soonest_recovery_ms(deps.config->health)};
   }
-  Admissible out;
+  out.needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
   const std::string_view priority_text = !info.priority.empty() ? std::string_view(info.priority)
                                          : request.priority ? std::string_view(*request.priority)
                                                             : std::string_view();
   if (!priority_text.empty()) {
     auto p = admission::parse_priority(priority_text);
     if (!p) {
-      return fail(Error{ErrorCode::InvalidParams, "priority must be 'interactive' or 'batch'.",
-                        "priority", 0});
+      return Error{ErrorCode::InvalidParams, "priority must be 'interactive' or 'batch'.",
+                   "priority", 0};
     }
     out.priority = *p;
   }
   auto deadline = api::request_deadline(info.deadline, info.timeout_ms, info.arrived,
                                         std::chrono::system_clock::now());
-  if (!deadline) return fail(deadline.error());
+  if (!deadline) return deadline.error();
   if (*deadline <= deps.now()) {
-    return fail(Error{ErrorCode::DeadlineExceeded,
-                      "The request's deadline had already passed when it arrived.",
-                      {},
-                      0});
+    return Error{ErrorCode::DeadlineExceeded,
+                 "The request's deadline had already passed when it arrived.",
+                 {},
+                 0};
   }
   out.deadline = *deadline;
-  return out;
+  return std::nullopt;
 }
 
 // Frees a slot with the verdict the exchange reached about its endpoint.
@@ -197,9 +194,10 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
                                      api::CompletionRequest* request, StreamSink* sink) {
   // This frame stays allocated for a stream's whole life: it holds pointers and what the retry
   // loop needs, and everything else lives in helpers that return before the stream starts.
-  const auto admissible = check_admissible(*deps, *info, *request);
-  if (!admissible) {
-    (void)co_await answer_error(deps, info, sink, &admissible.error());
+  SlotRequest slot;
+  std::optional<Error> final_error = prepare_slot(*deps, *info, *request, slot);
+  if (final_error) {
+    (void)co_await answer_error(deps, info, sink, &*final_error);
     co_return;
   }
   CloseEngineOnGone on_gone;
@@ -210,16 +208,12 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
     ~Unwatch() { sink->watch(nullptr); }
   } const unwatch{sink};
 
-  SlotRequest slot;
-  slot.priority = admissible->priority;
-  slot.deadline = admissible->deadline;
-  slot.needed_ctx = request->estimated_prompt_tokens + request->max_tokens.value_or(1);
   std::vector<std::uint32_t> excluded;
   Error last_error{
       ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
   const std::uint32_t attempts = std::max<std::uint32_t>(1, deps->config->retry.max_attempts);
   UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
-  std::optional<Error> final_error;  // set when the loop ends without a complete answer
+  // final_error: set when the loop ends without a complete answer.
 
   for (std::uint32_t attempt = 0;; ++attempt) {
     const TimePoint wait_start = deps->now();
