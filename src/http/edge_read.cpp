@@ -6,8 +6,9 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
-#include <cassert>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 
 namespace sy::http {
 
@@ -24,8 +25,17 @@ EdgeRead::EdgeRead(asio::ip::tcp::socket& socket) : socket_(socket) {}
 
 EdgeRead::~EdgeRead() {
   // A pending read keeps the coroutine that owns this object suspended, so it cannot be
-  // destroyed meanwhile (see the header's contract).
-  assert(pending_.empty());
+  // destroyed meanwhile (see the header's contract); if it were, the reactor would keep an
+  // operation that points here.
+  if (!pending_.empty()) {
+    std::fputs("switchyard: EdgeRead destroyed with a read pending\n", stderr);
+    std::abort();
+  }
+}
+
+void EdgeRead::fail_second_read() noexcept {
+  std::fputs("switchyard: EdgeRead started a second read while one was pending\n", stderr);
+  std::abort();
 }
 
 #if defined(SY_EDGE_READ_REACTOR)

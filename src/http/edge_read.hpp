@@ -26,7 +26,10 @@
 //
 // Thread: the socket's I/O thread. One read at a time; the socket must outlive it, and the
 // EdgeRead must outlive its pending read (a close or cancel of the socket ends it with
-// operation_aborted).
+// operation_aborted). The handler is called directly on that thread, as the relay's coroutines
+// on their single-threaded io_context expect: its associated executor, allocator and
+// cancellation slot are not consulted (so no strands, and no per-operation cancellation: close
+// or cancel the socket instead).
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -104,9 +107,13 @@ class EdgeRead {
 
   template <typename Handler>
   void start(char* data, std::size_t size, Handler&& handler) {
+    if (!pending_.empty()) fail_second_read();
     pending_.store(std::forward<Handler>(handler));
     start_pending(data, size);
   }
+  // A second read while one is pending would put the one operation in the reactor's queue
+  // twice: a bug in the caller, stopped here with a message rather than left to corrupt state.
+  [[noreturn]] static void fail_second_read() noexcept;
   void start_pending(char* data, std::size_t size);
 
 #if defined(SY_EDGE_READ_REACTOR)

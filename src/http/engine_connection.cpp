@@ -114,6 +114,8 @@ class Http1EngineConnection final : public relay::EngineConnection {
     if (!landing_) landing_ = std::make_unique<char[]>(landing_size_);
     auto [ec, n] = co_await edge_read_.async_read(landing_.get(), landing_size_, kToken);
     if (ec || n < landing_size_ || buffer.size() <= n) {
+      // (A full landing buffer larger than the caller's: more may be queued, and Asio knows it,
+      // since a read that fills its buffer leaves the socket marked as worth trying at once.)
       drained_ = true;
       co_return finish_read(landing_.get(), n, ec);
     }
@@ -131,9 +133,9 @@ class Http1EngineConnection final : public relay::EngineConnection {
       drained_ = true;
       co_return finish_read(buffer.data(), n, {});
     }
-    // An error (EOF included) after bytes: deliver the bytes now; the next read sees the error.
-    drained_ = !rest_ec && n + rest < buffer.size();
-    co_return finish_read(buffer.data(), n + rest, {});
+    // An error (EOF included) comes with the bytes before it: the kernel reports a reset once.
+    drained_ = n + rest < buffer.size();
+    co_return finish_read(buffer.data(), n + rest, rest_ec);
   }
 
   asio::awaitable<boost::system::error_code> reconnect(Millis connect_timeout) override {

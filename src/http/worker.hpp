@@ -59,17 +59,12 @@ struct Worker {
   }
 
   ServerShared& shared;
-  // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
-  // registrations unlink from this list.
-  relay::LiveExchanges live;  // exchanges talking to engines now (ended on shutdown)
-  boost::asio::io_context io;
-  telemetry::WorkerMetrics metrics;
-  Http1EngineConnector engines;  // this thread's engine connections and idle pool
 
  private:
   // The one buffer every relayed stream on this thread reads engine bytes into. A stream
   // processes what it read before it next suspends, so sharing is safe on one thread, and an idle
   // stream holds no read buffer at all. 16 KiB: one read carries many tokens of a fast stream.
+  // (The buffers are declared before io, so they outlive the coroutines ~io_context destroys.)
   static constexpr std::size_t kRelayBufferBytes = 16 * 1024;
   SnapshotCell<control::Registry>::Reader registry_reader_;
   std::unique_ptr<char[]> relay_buffer_ = std::make_unique<char[]>(kRelayBufferBytes);
@@ -77,6 +72,14 @@ struct Worker {
   // reason: it is written out before the stream next suspends (a write that cannot finish at
   // once keeps its own copy of the rest), so a waiting stream holds no output buffer.
   std::string relay_output_;
+
+ public:
+  // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
+  // registrations unlink from this list.
+  relay::LiveExchanges live;  // exchanges talking to engines now (ended on shutdown)
+  boost::asio::io_context io;
+  telemetry::WorkerMetrics metrics;
+  Http1EngineConnector engines;  // this thread's engine connections and idle pool
 };
 
 }  // namespace sy::http

@@ -60,8 +60,9 @@ class ExchangeRun {
   boost::asio::awaitable<bool> read_body(std::string& out, std::size_t limit);
   // The engine connection is done with: back to the pool when `body_complete`, else closed.
   void finish_upstream(bool body_complete);
-  // Replaces the phase timer with one that fires at `activity_deadline` (or the deadline).
-  void arm_timer(TimePoint activity_deadline);
+  // Replaces the phase timer with one that fires at `activity_deadline` (or the deadline); in
+  // the body phase it also has the connection rechecked while the stream is quiet.
+  void arm_timer(TimePoint activity_deadline, bool body_phase);
   [[nodiscard]] TimerReason timer_fired() const noexcept {
     return timer_ ? timer_->fired() : TimerReason::None;
   }

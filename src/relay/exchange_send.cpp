@@ -89,7 +89,7 @@ asio::awaitable<bool> ExchangeRun::acquire_and_send() {
     const boost::system::error_code wec = co_await conn_->write_request(head, in_.upstream->body);
     boost::system::error_code rec;
     if (!wec) {
-      arm_timer(in_.deps->now() + Millis(limits_.first_byte_timeout_ms));
+      arm_timer(in_.deps->now() + Millis(limits_.first_byte_timeout_ms), false);
       rec = co_await conn_->read_head(head_);
     }
     if (!wec && !rec) co_return true;  // the engine answered
@@ -122,8 +122,9 @@ asio::awaitable<bool> ExchangeRun::acquire_and_send() {
 
 asio::awaitable<bool> ExchangeRun::triage_head() {
   // From here on the engine has answered. The timer covers the rest of the exchange.
-  arm_timer(in_.deps->now() +
-            Millis(in_.request->stream ? limits_.stall_timeout_ms : limits_.first_byte_timeout_ms));
+  arm_timer(in_.deps->now() + Millis(in_.request->stream ? limits_.stall_timeout_ms
+                                                         : limits_.first_byte_timeout_ms),
+            true);
   choose_encoding();
   const unsigned status = head_.status;
   // 429 and 503 are backpressure: the engine is full, not broken (Ollama and llama.cpp answer
@@ -222,13 +223,15 @@ void ExchangeRun::finish_upstream(bool body_complete) {
   conn_->finish(body_complete);
 }
 
-void ExchangeRun::arm_timer(TimePoint activity_deadline) {
+void ExchangeRun::arm_timer(TimePoint activity_deadline, bool body_phase) {
   stop_timer();
-  // A quiet stream's engine connection is looked at again (a close that came with the engine's
-  // last bytes) every second, or four times per stall timeout when that is shorter, so that
-  // such a close is reported as what it is, well before the stall timer would fire.
+  // While the body is read, a quiet stream's engine connection is looked at again (for a close
+  // that came with the engine's last bytes) every second, or four times per stall timeout when
+  // that is shorter, so that such a close is reported as what it is, well before the stall
+  // timer would fire. The head is read by Beast, which needs no recheck.
   const Millis recheck_after =
-      std::clamp(Millis(limits_.stall_timeout_ms / 4), Millis(10), Millis(1000));
+      body_phase ? std::clamp(Millis(limits_.stall_timeout_ms / 4), Millis(10), Millis(1000))
+                 : Millis::zero();
   timer_ = std::make_shared<UpstreamTimer>(in_.deps->executor, *conn_, in_.deadline, recheck_after);
   timer_->start(activity_deadline);
 }

@@ -22,7 +22,8 @@ enum class TimerReason : std::uint8_t { None, Activity, Deadline };
 class UpstreamTimer : public std::enable_shared_from_this<UpstreamTimer> {
  public:
   // `recheck_after`: a quiet stream's connection is rechecked this often, so a close that came
-  // with the engine's last bytes is noticed within about this long (most are noticed at once).
+  // with the engine's last bytes is noticed within about this long (most are noticed at once);
+  // zero: never.
   UpstreamTimer(boost::asio::any_io_executor ex, EngineConnection& engine, TimePoint deadline,
                 Millis recheck_after)
       : timer_(ex), engine_(&engine), deadline_(deadline), recheck_after_(recheck_after) {}
@@ -45,7 +46,7 @@ class UpstreamTimer : public std::enable_shared_from_this<UpstreamTimer> {
 
  private:
   void arm() {
-    timer_.expires_at(std::min({deadline_, activity_deadline_, heard_at_ + recheck_after_}));
+    timer_.expires_at(std::min({deadline_, activity_deadline_, recheck_at()}));
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->engine_ == nullptr) return;
       const TimePoint now = Clock::now();
@@ -54,13 +55,16 @@ class UpstreamTimer : public std::enable_shared_from_this<UpstreamTimer> {
       } else if (now >= self->activity_deadline_) {
         self->fire(TimerReason::Activity);
       } else {
-        if (now >= self->heard_at_ + self->recheck_after_) {
+        if (now >= self->recheck_at()) {
           self->engine_->recheck();
           self->heard_at_ = now;  // quiet still: again after another recheck_after_
         }
         self->arm();
       }
     });
+  }
+  [[nodiscard]] TimePoint recheck_at() const noexcept {
+    return recheck_after_ == Millis::zero() ? TimePoint::max() : heard_at_ + recheck_after_;
   }
   void fire(TimerReason reason) {
     fired_ = reason;
