@@ -67,8 +67,14 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 function rssKiB(pid) {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) : 0;
+  // A process that exited meanwhile (an nginx worker replaced, a crash) counts 0; the run's
+  // bench errors and active_seen say whether the proxy kept serving.
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 function childPids(pid) {
   try {
