@@ -371,6 +371,21 @@ TEST(EdgeRead, ReadsWhatIsQueuedAndThenWaitsForNewBytes) {
   });
 }
 
+// While `edge` waits, the peer sends "last" and closes at once, so that the bytes and the close
+// reach the reader in one epoll wake-up; the read gets the bytes.
+asio::awaitable<void> read_last_bytes_sent_with_close(asio::io_context* io, SocketPair* pair,
+                                                      EdgeRead* edge) {
+  asio::steady_timer send(*io, std::chrono::milliseconds(10));
+  send.async_wait([pair](boost::system::error_code) {
+    asio::write(pair->b, asio::buffer(std::string("last")));
+    pair->b.close();
+  });
+  char buf[16];
+  auto [ec, n] = co_await edge->async_read(buf, sizeof buf, kToken);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(std::string(buf, n), "last");
+}
+
 // A peer that sends its last bytes and closes before the reader runs: the close comes in the
 // same wake-up as the bytes, so no new edge follows the short read that took them. The read
 // after it waits until recheck() has the reactor look again; then it ends with eof.
@@ -379,16 +394,8 @@ TEST(EdgeRead, ACloseThatCameWithTheLastBytesEndsTheReadAfterARecheck) {
   SocketPair pair(io);
   EdgeRead edge(pair.a);
   run_bounded(io, [&]() -> asio::awaitable<void> {
-    // The read waits first, so the bytes and the close reach it through one epoll wake-up.
-    asio::steady_timer send(io, std::chrono::milliseconds(10));
-    send.async_wait([&](boost::system::error_code) {
-      asio::write(pair.b, asio::buffer(std::string("last")));
-      pair.b.close();
-    });
+    co_await read_last_bytes_sent_with_close(&io, &pair, &edge);
     char buf[16];
-    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(std::string(buf, n), "last");
     bool rechecked = false;
     asio::steady_timer later(io, std::chrono::milliseconds(50));
     later.async_wait([&](boost::system::error_code) {
@@ -410,14 +417,8 @@ TEST(EdgeRead, WhereTheCloseEndsTheDataTheNextReadSeesItAtOnce) {
   EdgeRead edge(pair.a);
   edge.set_short_read_drains(false);
   run_bounded(io, [&]() -> asio::awaitable<void> {
-    asio::steady_timer send(io, std::chrono::milliseconds(10));
-    send.async_wait([&](boost::system::error_code) {
-      asio::write(pair.b, asio::buffer(std::string("last")));
-      pair.b.close();
-    });
+    co_await read_last_bytes_sent_with_close(&io, &pair, &edge);
     char buf[16];
-    auto [ec, n] = co_await edge.async_read(buf, sizeof buf, kToken);
-    EXPECT_EQ(std::string(buf, n), "last");
     auto [eof, zero] = co_await edge.async_read(buf, sizeof buf, kToken);
     EXPECT_EQ(eof, asio::error::eof);
   });
