@@ -31,6 +31,28 @@ struct StreamState {
   std::uint64_t events_seen = 0;  // SSE events (not comments): what resets the stall timer
 };
 
+// The stream's token timing: time to first token, the gaps between tokens (the later tokens of
+// one read arrived together: a gap of 0), and how many tokens went out.
+struct TokenTiming {
+  TimePoint last{};
+  bool seen_any = false;
+  std::uint64_t count = 0;
+
+  void observe(telemetry::WorkerMetrics& metrics, TimePoint arrived, TimePoint now,
+               std::uint64_t batch) {
+    if (batch == 0) return;
+    if (!seen_any) {
+      metrics.ttft.observe_ns((now - arrived).count());
+      seen_any = true;
+    } else {
+      metrics.inter_token.observe_ns((now - last).count());
+    }
+    for (std::uint64_t i = 1; i < batch; ++i) metrics.inter_token.observe_ns(0);
+    last = now;
+    count += batch;
+  }
+};
+
 std::size_t max_event_bytes(const config::Limits& limits) {
   return limits.max_body_bytes > (1u << 20) ? (1u << 20) : 256 * 1024;
 }
@@ -56,11 +78,8 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
   // suspends (the sink copies what it cannot write at once), so other streams may use it while
   // this one waits.
   std::string& out = *in_.deps->output_buffer;
-  out.clear();
   StreamState st;
-  TimePoint last_token{};
-  bool first_token = true;
-  std::uint64_t tokens_seen = 0;
+  TokenTiming tokens;
   bool body_done = false;
   bool read_failed = false;
   bool framing_error = false;  // counted only if the stream breaks, as a protocol error
@@ -86,7 +105,8 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
 
   for (;;) {
     const BodyRead r = co_await conn_->read_body(in_.deps->read_buffer);
-    // From here to the next co_await nothing yields, so no other stream touches the buffers.
+    // From here to the next co_await nothing yields, so no other stream touches the buffers;
+    // the output buffer may still hold what another stream of this thread wrote out.
     out.clear();
     const TimePoint now = in_.deps->now();
     std::uint64_t batch_tokens = 0;  // tokens in this read
@@ -109,17 +129,7 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
         timer_->bump(now, now + Millis(limits_.stall_timeout_ms));
       }
       batch_tokens = tally_.content_events() - before;
-      if (batch_tokens > 0) {
-        if (first_token) {
-          metrics_.ttft.observe_ns((now - in_.info->arrived).count());
-          first_token = false;
-        } else {
-          metrics_.inter_token.observe_ns((now - last_token).count());
-        }
-        for (std::uint64_t i = 1; i < batch_tokens; ++i) metrics_.inter_token.observe_ns(0);
-        last_token = now;
-        tokens_seen += batch_tokens;
-      }
+      tokens.observe(metrics_, in_.info->arrived, now, batch_tokens);
     }
     if (r.end) body_done = true;
     if (r.error) read_failed = true;
@@ -139,7 +149,6 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
         metrics_.tokens_after_client_left.inc(batch_tokens);
         break;
       }
-      out.clear();
     }
     // A read error, or a body that ended without the stream's terminal event.
     if (read_failed || body_done || sink.gone()) break;
@@ -150,11 +159,11 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
   metrics_.tokens_in.inc(tally_.prompt_tokens() ? tally_.prompt_tokens()
                                                 : in_.request->estimated_prompt_tokens);
   if (sink.gone()) {
-    end_gone_stream(tokens_seen);
+    end_gone_stream(tokens.count);
     co_return;
   }
   if (st.done && !st.stream_failed) {
-    co_await end_complete_stream(out, body_done, read_failed, tokens_seen);
+    co_await end_complete_stream(out, body_done, read_failed, tokens.count);
     co_return;
   }
   if (framing_error) metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
@@ -162,7 +171,7 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
   // reset, stall, bad framing, an unreadable or oversized event counts against the endpoint.
   const bool request_fault = st.stream_failed && !st.event_too_large && !st.malformed_event;
   if (st.malformed_event) metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
-  co_await end_broken_stream(out, st.stream_failed, request_fault, tokens_seen);
+  co_await end_broken_stream(out, st.stream_failed, request_fault, tokens.count);
 }
 
 void ExchangeRun::end_gone_stream(std::uint64_t tokens) {
