@@ -1,6 +1,6 @@
 #include "http/client_watch.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace sy::http {
@@ -14,9 +14,7 @@ constexpr std::size_t kMaxPipelinedBytes = 64 * 1024;
 }  // namespace
 
 ClientWatch::ClientWatch(asio::ip::tcp::socket& client, boost::beast::flat_buffer& buffer)
-    : client_(client), buffer_(buffer), exited_signal_(client.get_executor()) {
-  exited_signal_.expires_at(asio::steady_timer::time_point::max());
-}
+    : client_(client), buffer_(buffer) {}
 
 void ClientWatch::start() { arm(); }
 
@@ -31,18 +29,13 @@ void ClientWatch::arm() {
 
 void ClientWatch::on_readable(boost::system::error_code ec) {
   reading_ = false;
-  if (stopping_) {
-    exited_signal_.cancel();
-    return;
-  }
+  if (stopping_) return;
   if (!ec) ec = drain_readable();
   if (ec) {
     mark_gone();
-    exited_signal_.cancel();
     return;
   }
   arm();
-  if (!reading_) exited_signal_.cancel();
 }
 
 boost::system::error_code ClientWatch::drain_readable() {
@@ -76,8 +69,9 @@ void ClientWatch::stop() {
 }
 
 asio::awaitable<void> ClientWatch::stopped() {
-  if (!reading_) co_return;
-  co_await exited_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+  // stop() cancelled the pending wait, which queued its handler; a post queues behind it. (A
+  // loop, not a timer kept for this: a timer would cost every watched stream its bytes.)
+  while (reading_) co_await asio::post(client_.get_executor(), asio::use_awaitable);
 }
 
 }  // namespace sy::http

@@ -14,7 +14,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstdint>
 #include <memory>
@@ -48,7 +47,6 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   boost::asio::ip::tcp::socket& client_;
   boost::beast::flat_buffer& buffer_;
   relay::GoneListener* listener_ = nullptr;
-  boost::asio::steady_timer exited_signal_;
   bool stopping_ = false;
   bool reading_ = false;
   bool gone_ = false;

@@ -158,10 +158,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   rc.info.route = head.route;
   rc.info.correlation_id =
       head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
-  rc.info.priority = std::string(head.priority);
-  rc.info.deadline = std::string(head.deadline);
-  rc.info.timeout_ms = std::string(head.timeout_ms);
-  rc.info.session_id = std::string(head.session_id);
+  rc.info.headers.set(head.priority, head.deadline, head.timeout_ms, head.session_id);
   rc.path = std::string(head.path);
   if (head.route == telemetry::Route::AdminReload) rc.bearer_token = std::string(head.bearer_token);
   rc.keep_alive = head.keep_alive;

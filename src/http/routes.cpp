@@ -175,22 +175,23 @@ asio::awaitable<bool> serve_admin_reload(RequestContext& rc) {
 // the deps by address (this frame holds them; a copy per frame would cost memory per stream).
 template <api::CompletionKind kind>
 asio::awaitable<bool> serve_completion(RequestContext& rc) {
-  const relay::RelayDeps deps = rc.worker.relay_deps();
+  const relay::RelayDeps* deps = &rc.worker.relay_deps();
+  rc.info.config = rc.worker.registry()->config;
   auto parsed = api::parse_completion_request(kind, std::move(rc.body));
   if (parsed && parsed->stream) {
     // An HTTP/1.0 client cannot take a chunked stream: its stream ends with the connection.
     if (rc.http10) rc.keep_alive = false;
     SseSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply(),
                  rc.http10 ? SseSink::Framing::CloseDelimited : SseSink::Framing::Chunked);
-    co_await relay::run_completion(&deps, &rc.info, &*parsed, &sink);
+    co_await relay::run_completion(deps, &rc.info, &*parsed, &sink);
     co_await sink.stop_watch();
     co_return sink.reusable();
   }
   UnaryJsonSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply());
   if (parsed) {
-    co_await relay::run_completion(&deps, &rc.info, &*parsed, &sink);
+    co_await relay::run_completion(deps, &rc.info, &*parsed, &sink);
   } else {
-    (void)co_await relay::answer_error(&deps, &rc.info, &sink, &parsed.error());
+    (void)co_await relay::answer_error(deps, &rc.info, &sink, &parsed.error());
   }
   co_await sink.stop_watch();
   co_return sink.reusable();

@@ -31,7 +31,18 @@ struct ServerShared {
 
 struct Worker {
   explicit Worker(ServerShared& shared_state)
-      : shared(shared_state), io(1), engines(io.get_executor(), 256) {}
+      : shared(shared_state), io(1), engines(io.get_executor(), 256) {
+    relay_deps_.executor = io.get_executor();
+    relay_deps_.metrics = &metrics;
+    relay_deps_.control = &shared.control;
+    relay_deps_.engines = &engines;
+    relay_deps_.live = &live;
+    relay_deps_.registry_reader = &registry_reader_;
+    relay_deps_.read_buffer = {relay_buffer_.get(), kRelayBufferBytes};
+    relay_deps_.output_buffer = &relay_output_;
+    relay_deps_.draining = &shared.draining;
+    relay_deps_.active_requests = &shared.active_requests;
+  }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -42,21 +53,7 @@ struct Worker {
   }
 
   // What the request pipeline gets from this thread (relay/relay_deps.hpp).
-  [[nodiscard]] relay::RelayDeps relay_deps() noexcept {
-    relay::RelayDeps d;
-    d.executor = io.get_executor();
-    d.config = registry()->config;
-    d.metrics = &metrics;
-    d.control = &shared.control;
-    d.engines = &engines;
-    d.live = &live;
-    d.registry_reader = &registry_reader_;
-    d.read_buffer = {relay_buffer_.get(), kRelayBufferBytes};
-    d.output_buffer = &relay_output_;
-    d.draining = &shared.draining;
-    d.active_requests = &shared.active_requests;
-    return d;
-  }
+  [[nodiscard]] const relay::RelayDeps& relay_deps() const noexcept { return relay_deps_; }
 
   ServerShared& shared;
 
@@ -72,6 +69,8 @@ struct Worker {
   // reason: it is written out before the stream next suspends (a write that cannot finish at
   // once keeps its own copy of the rest), so a waiting stream holds no output buffer.
   std::string relay_output_;
+  // Filled in by the constructor; requests hold its address. (Before io, like the buffers.)
+  relay::RelayDeps relay_deps_;
 
  public:
   // Declared before io: ~io_context destroys the coroutines still suspended on it, and their

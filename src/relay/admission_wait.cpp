@@ -44,7 +44,7 @@ asio::awaitable<SlotOutcome> wait_for_slot(const RelayDeps* deps_in, const Reque
   // Fast path: nothing of this model waits and an endpoint has a free slot, so claim it here,
   // on this thread, without a round trip through the control thread. Sessions and retries
   // (which need the scheduler's affinity and exclusions) always go through the scheduler.
-  if (slot.first_attempt && info->session_id.empty()) {
+  if (slot.first_attempt && info->session_id().empty()) {
     const auto registry = deps.registry();
     if (const auto claimed = control::claim_free_slot(registry->placement, *control.board(),
                                                       request->model, slot.needed_ctx)) {
@@ -59,13 +59,13 @@ asio::awaitable<SlotOutcome> wait_for_slot(const RelayDeps* deps_in, const Reque
   ticket.priority = slot.priority;
   ticket.needed_ctx = slot.needed_ctx;
   ticket.deadline = slot.deadline;
-  ticket.session_id = info->session_id;
+  ticket.session_id = std::string(info->session_id());
   ticket.excluded = std::move(slot.excluded);
   const std::uint64_t ticket_id = ticket.id;
   control.submit(std::move(ticket), waiter);
   on_gone->set_wake(&waiter->wake);
   bool announced_queue = false;
-  const std::uint32_t position_interval_ms = deps.config->queue.position_interval_ms;
+  const std::uint32_t position_interval_ms = info->config->queue.position_interval_ms;
 
   while (waiter->state == AdmissionWaiter::State::Waiting) {
     TimePoint wake_at = slot.deadline;

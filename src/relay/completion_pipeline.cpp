@@ -63,10 +63,10 @@ std::optional<Error> prepare_slot(const RelayDeps& deps, const RequestInfo& info
     return Error{ErrorCode::PoolUnavailable,
                  fmt::format("No engine for model '{}' is ready right now.", request.model),
                  {},
-                 config::soonest_recovery_ms(deps.config->health)};
+                 config::soonest_recovery_ms(info.config->health)};
   }
   out.needed_ctx = request.estimated_prompt_tokens + request.max_tokens.value_or(1);
-  const std::string_view priority_text = !info.priority.empty() ? std::string_view(info.priority)
+  const std::string_view priority_text = !info.priority().empty() ? info.priority()
                                          : request.priority ? std::string_view(*request.priority)
                                                             : std::string_view();
   if (!priority_text.empty()) {
@@ -77,7 +77,7 @@ std::optional<Error> prepare_slot(const RelayDeps& deps, const RequestInfo& info
     }
     out.priority = *p;
   }
-  auto deadline = api::request_deadline(info.deadline, info.timeout_ms, info.arrived,
+  auto deadline = api::request_deadline(info.deadline(), info.timeout_ms(), info.arrived,
                                         std::chrono::system_clock::now());
   if (!deadline) return deadline.error();
   if (*deadline <= deps.now()) {
@@ -211,7 +211,7 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
   std::vector<std::uint32_t> excluded;
   Error last_error{
       ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
-  const std::uint32_t attempts = std::max<std::uint32_t>(1, deps->config->retry.max_attempts);
+  const std::uint32_t attempts = std::max<std::uint32_t>(1, info->config->retry.max_attempts);
   UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
   // final_error: set when the loop ends without a complete answer.
 
@@ -292,7 +292,7 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
       break;
     }
     retry_reason = r.failure;
-    co_await sleep_for(deps, retry_backoff(deps->config->retry, attempt));
+    co_await sleep_for(deps, retry_backoff(info->config->retry, attempt));
   }
   if (final_error) (void)co_await answer_error(deps, info, sink, &*final_error);
 }

@@ -58,7 +58,7 @@ asio::awaitable<void> run_exchange(const ExchangeInput* in, ExchangeResult* out)
 }
 
 ExchangeRun::ExchangeRun(const ExchangeInput& in, ExchangeResult& result)
-    : in_(in), metrics_(*in.deps->metrics), limits_(in.deps->config->limits), result_(result) {}
+    : in_(in), metrics_(*in.deps->metrics), limits_(in.info->config->limits), result_(result) {}
 
 ExchangeRun::~ExchangeRun() {
   stop_timer();

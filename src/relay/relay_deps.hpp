@@ -1,9 +1,9 @@
 #pragma once
 // What the request pipeline needs from its surroundings, passed in explicitly: the I/O thread's
 // metric shard, engine connections, exchange list and read buffer; the control plane (admission,
-// releases, the registry); the configuration; the server's drain state; the clock. Built by the
-// thread that owns them (http/worker.hpp) and copied into each request's coroutine. Every pointer
-// outlives the requests that use it.
+// releases, the registry); the server's drain state; the clock. One per I/O thread, built by the
+// thread that owns it (http/worker.hpp); requests hold its address. Every pointer outlives the
+// requests that use it. (The configuration a request runs under is its own: RequestInfo.)
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -25,8 +25,6 @@ namespace sy::relay {
 
 struct RelayDeps {
   boost::asio::any_io_executor executor;  // the request's I/O thread
-  // The configuration in force when the request arrived: a reload changes nothing for it.
-  std::shared_ptr<const config::Config> config;
   telemetry::WorkerMetrics* metrics = nullptr;  // this thread's shard
   control::ControlPlane* control = nullptr;
   EngineConnector* engines = nullptr;  // this thread's engine connections
