@@ -95,11 +95,23 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
       rc.keep_alive;
 }
 
-// The connection's idle timer: idle keep-alive connections and slow senders are closed after
-// idle_timeout_ms. Lives in serve_connection's frame, which outlives every handler of the timer.
-struct IdleTimer {
-  asio::steady_timer timer;
-  bool timed_out = false;
+// The idle timer of a request being read: idle keep-alive connections and slow senders are
+// closed after idle_timeout_ms. A deadline in the thread's ThreadTimers, in read_request's frame:
+// cancelled when the frame goes, so no handler outlives it, and a stream holds none.
+class IdleTimer final : public relay::ThreadTimers::Entry {
+ public:
+  explicit IdleTimer(tcp::socket& socket) : socket_(socket) {}
+  ~IdleTimer() override = default;
+  [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
+
+ private:
+  void expired(TimePoint /*now*/) override {
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+  tcp::socket& socket_;
+  bool timed_out_ = false;
 };
 
 // How reading one request ended.
@@ -112,8 +124,7 @@ enum class ReadOutcome : std::uint8_t {
 // Reads one request's head and body into `rc`, and answers itself the requests that cannot be
 // served (too large, not HTTP). A coroutine of its own so that the parser and the refusal paths
 // live only while a request is read, not in the frame that stays allocated for a whole stream.
-asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::Limits* limits,
-                                          IdleTimer* idle) {
+asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::Limits* limits) {
   RequestContext& rc = *rc_in;
   tcp::socket& socket = rc.client;
   beast::flat_buffer& buffer = rc.client_buffer;
@@ -121,19 +132,13 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   parser.header_limit(limits->max_header_bytes);
   parser.body_limit(limits->max_body_bytes);
 
-  idle->timed_out = false;
-  idle->timer.expires_after(Millis(limits->idle_timeout_ms));
-  idle->timer.async_wait([idle, &socket](boost::system::error_code tec) {
-    if (!tec) {
-      idle->timed_out = true;
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    }
-  });
+  IdleTimer idle_timer(socket);
+  IdleTimer* const idle = &idle_timer;
+  rc.worker.timers.schedule(idle_timer, Clock::now() + Millis(limits->idle_timeout_ms));
   auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, parser, kToken);
   rc.info.arrived = Clock::now();
   if (hec) {
-    idle->timer.cancel();
+    idle->cancel();
     std::optional<Error> refusal;
     if (hec == bhttp::error::header_limit) {
       refusal = Error{ErrorCode::HeadersTooLarge,
@@ -145,7 +150,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
       refusal = body_too_large(*limits);
     } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
                hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
-               !idle->timed_out) {
+               !idle->timed_out()) {
       refusal = Error{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
     }
     if (!refusal) co_return ReadOutcome::Closed;
@@ -166,7 +171,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   rc.head_only = head.head_only;
 
   if (head.body_too_large) {
-    idle->timer.cancel();
+    idle->cancel();
     co_await refuse_unread(rc.worker, socket, rc.info.route, body_too_large(*limits),
                            rc.info.correlation_id);
     co_return ReadOutcome::Refused;
@@ -179,11 +184,11 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   if (!parser.is_done()) {
     auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, kToken);
     if (bec) {
-      idle->timer.cancel();
+      idle->cancel();
       std::optional<Error> refusal;
       if (bec == bhttp::error::body_limit) {
         refusal = body_too_large(*limits);
-      } else if (!idle->timed_out && bec != asio::error::eof &&
+      } else if (!idle->timed_out() && bec != asio::error::eof &&
                  bec != bhttp::error::end_of_stream && bec != asio::error::connection_reset) {
         refusal = Error{
             ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
@@ -194,8 +199,8 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
       co_return ReadOutcome::Refused;
     }
   }
-  idle->timer.cancel();
-  if (idle->timed_out) co_return ReadOutcome::Closed;
+  idle->cancel();
+  if (idle->timed_out()) co_return ReadOutcome::Closed;
 
   rc.method = std::string(req.method_string());
   // The head's fields are copied into rc; free them (and any body slack) before a stream that
@@ -217,14 +222,13 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
   worker.metrics.open_connections.add(1);
   beast::flat_buffer buffer(static_cast<std::size_t>(limits.max_header_bytes) +
                             limits.max_body_bytes + 4096);
-  IdleTimer idle{asio::steady_timer(socket.get_executor())};
   bool linger = false;  // an error answer left request bytes unread: close gracefully
 
   for (;;) {
     // This frame stays allocated for the whole of a stream that a request starts: it holds the
     // request's context and little else (read_request holds the rest while it reads).
     RequestContext rc{worker, socket, buffer};
-    const ReadOutcome read = co_await read_request(&rc, &limits, &idle);
+    const ReadOutcome read = co_await read_request(&rc, &limits);
     if (read != ReadOutcome::Request) {
       linger = read == ReadOutcome::Refused;
       break;
@@ -239,9 +243,6 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     // A large request body grew the buffer; don't keep megabytes per idle keep-alive connection.
     if (buffer.size() == 0 && buffer.capacity() > 16 * 1024) buffer.shrink_to_fit();
   }
-  idle.timer.cancel();
-  // A timer handler that was already queued must run before the locals it uses go away.
-  co_await asio::post(socket.get_executor(), asio::use_awaitable);
   if (linger && socket.is_open()) co_await linger_close(socket);
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_both, ignored);

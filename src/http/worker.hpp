@@ -37,12 +37,17 @@ struct Worker {
     relay_deps_.control = &shared.control;
     relay_deps_.engines = &engines;
     relay_deps_.live = &live;
+    timers.bind(io.get_executor());
+    relay_deps_.timers = &timers;
     relay_deps_.registry_reader = &registry_reader_;
     relay_deps_.read_buffer = {relay_buffer_.get(), kRelayBufferBytes};
     relay_deps_.output_buffer = &relay_output_;
     relay_deps_.draining = &shared.draining;
     relay_deps_.active_requests = &shared.active_requests;
   }
+  // The thread's timer goes before io does (the deadlines of coroutine frames that ~io_context
+  // destroys are still cancelled in `timers`, which outlives io).
+  ~Worker() { timers.shut_down(); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -76,6 +81,7 @@ struct Worker {
   // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
   // registrations unlink from this list.
   relay::LiveExchanges live;  // exchanges talking to engines now (ended on shutdown)
+  relay::ThreadTimers timers;  // this thread's deadlines: stall, deadline, idle (one Asio timer)
   boost::asio::io_context io;
   telemetry::WorkerMetrics metrics;
   Http1EngineConnector engines;  // this thread's engine connections and idle pool

@@ -60,12 +60,10 @@ class ExchangeRun {
   boost::asio::awaitable<bool> read_body(std::string& out, std::size_t limit);
   // The engine connection is done with: back to the pool when `body_complete`, else closed.
   void finish_upstream(bool body_complete);
-  // Replaces the phase timer with one that fires at `activity_deadline` (or the deadline); in
+  // Restarts the phase timer: it fires at `activity_deadline` (or the deadline); in
   // the body phase it also has the connection rechecked while the stream is quiet.
   void arm_timer(TimePoint activity_deadline, bool body_phase);
-  [[nodiscard]] TimerReason timer_fired() const noexcept {
-    return timer_ ? timer_->fired() : TimerReason::None;
-  }
+  [[nodiscard]] TimerReason timer_fired() const noexcept { return timer_.fired(); }
   void stop_timer();
 
   const ExchangeInput& in_;
@@ -75,7 +73,7 @@ class ExchangeRun {
   LiveExchange live_;  // lets shutdown end this exchange with a final event
   std::unique_ptr<EngineConnection> conn_;
   std::optional<LiveExchanges::Registration> registration_;
-  std::shared_ptr<UpstreamTimer> timer_;
+  UpstreamTimer timer_;  // after conn_: destroyed (and so cancelled) before it
   EngineHead head_;
   // How the engine's events are read and written for the client (set once the head arrived).
   engines::WireShape engine_shape_ = engines::WireShape::OpenAIChat;

@@ -232,12 +232,11 @@ void ExchangeRun::arm_timer(TimePoint activity_deadline, bool body_phase) {
   const Millis recheck_after =
       body_phase ? std::clamp(Millis(limits_.stall_timeout_ms / 4), Millis(10), Millis(1000))
                  : Millis::zero();
-  timer_ = std::make_shared<UpstreamTimer>(in_.deps->executor, *conn_, in_.deadline, recheck_after);
-  timer_->start(activity_deadline);
+  timer_.start(*in_.deps->timers, *conn_, in_.deadline, recheck_after, activity_deadline);
 }
 
 void ExchangeRun::stop_timer() {
-  if (timer_) timer_->stop();
+  timer_.stop();
 }
 
 void ExchangeRun::choose_encoding() {

@@ -126,7 +126,7 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
       }
       // Only events count as progress: an engine that sends nothing but comments is stalled.
       if (st.events_seen != events_before) {
-        timer_->bump(now, now + Millis(limits_.stall_timeout_ms));
+        timer_.bump(now, now + Millis(limits_.stall_timeout_ms));
       }
       batch_tokens = tally_.content_events() - before;
       tokens.observe(metrics_, in_.info->arrived, now, batch_tokens);

@@ -19,6 +19,7 @@
 #include "control/registry.hpp"
 #include "relay/engine_connection.hpp"
 #include "relay/live_exchanges.hpp"
+#include "relay/thread_timers.hpp"
 #include "telemetry/serve_metrics.hpp"
 
 namespace sy::relay {
@@ -29,6 +30,7 @@ struct RelayDeps {
   control::ControlPlane* control = nullptr;
   EngineConnector* engines = nullptr;  // this thread's engine connections
   LiveExchanges* live = nullptr;       // this thread's exchanges (ended on shutdown)
+  ThreadTimers* timers = nullptr;      // this thread's deadlines (stall, deadline, recheck)
   SnapshotCell<control::Registry>::Reader* registry_reader = nullptr;  // this thread's
   std::span<char> read_buffer;  // this thread's engine read buffer (shared by its streams)
   // This thread's output buffer for a stream's encoded events (shared by its streams: what one
