@@ -80,7 +80,7 @@ class EdgeRead {
     template <typename Handler>
     void store(Handler&& handler) {
       using H = std::decay_t<Handler>;
-      static_assert(sizeof(H) <= kBytes && alignof(H) <= alignof(std::max_align_t),
+      static_assert(sizeof(H) <= kBytes && alignof(H) <= kAlign,
                     "the completion handler does not fit EdgeRead's storage");
       new (storage_) H(std::forward<Handler>(handler));
       complete_ = [](void* storage, const boost::system::error_code* ec, std::size_t n) {
@@ -101,7 +101,8 @@ class EdgeRead {
 
    private:
     static constexpr std::size_t kBytes = 16;  // a coroutine's handler is two pointers
-    alignas(std::max_align_t) unsigned char storage_[kBytes];
+    static constexpr std::size_t kAlign = alignof(void*);
+    alignas(kAlign) unsigned char storage_[kBytes];
     void (*complete_)(void*, const boost::system::error_code*, std::size_t) = nullptr;
   };
 

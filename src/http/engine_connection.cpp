@@ -47,7 +47,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   }
 
   asio::awaitable<boost::system::error_code> read_head(relay::EngineHead& out) override {
-    head_buffer_.emplace(kMaxUpstreamHeaderBytes);
+    head_buffer_ = std::make_unique<boost::beast::flat_buffer>(kMaxUpstreamHeaderBytes);
     head_buffer_handed_out_ = false;
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(kMaxUpstreamHeaderBytes));
@@ -80,62 +80,16 @@ class Http1EngineConnection final : public relay::EngineConnection {
   }
 
   asio::awaitable<relay::BodyRead> read_body(std::span<char> buffer) override {
-    relay::BodyRead r;
-    if (body_complete_) {
-      r.end = true;
-      co_return r;
-    }
-    if (head_buffer_ && !head_buffer_handed_out_) {
-      auto data = head_buffer_->data();
-      r.payload = unframe(static_cast<char*>(data.data()), data.size(), r);
-      head_buffer_handed_out_ = true;  // freed at the next call, when the caller is done with it
-      co_return r;
-    }
-    head_buffer_.reset();
-    if (!non_blocking_) {
-      boost::system::error_code ignored;  // an error here shows up as the read's error
-      conn_.socket.non_blocking(true, ignored);
-      non_blocking_ = true;
-    }
-    // After a read that filled the caller's buffer more bytes are likely queued: read them now,
-    // without waiting.
-    if (!drained_) {
-      boost::system::error_code ec;
-      const std::size_t n = conn_.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-      if (ec != asio::error::would_block && ec != asio::error::try_again) {
-        drained_ = n < buffer.size();
-        co_return finish_read(buffer.data(), n, ec);
-      }
-    }
+    // The frame of this coroutine stays allocated while a stream waits, so it holds only the
+    // wait; what comes before and after it is in plain functions.
+    if (std::optional<relay::BodyRead> now = read_without_waiting(buffer)) co_return *now;
     // Wait, and let the reactor read into this connection's landing buffer when bytes come
     // (EdgeRead: no system call but the recv itself, see edge_read.hpp). The landing buffer
     // cannot be the thread's shared one: a read that finds bytes at once completes later,
     // through the event loop's queue, and other streams use the shared buffer meanwhile.
     if (!landing_) landing_ = std::make_unique<char[]>(landing_size_);
-    auto [ec, n] = co_await edge_read_.async_read(landing_.get(), landing_size_, kToken);
-    if (ec || n < landing_size_ || buffer.size() <= n) {
-      // (A full landing buffer larger than the caller's: more may be queued, and Asio knows it,
-      // since a read that fills its buffer leaves the socket marked as worth trying at once.)
-      drained_ = true;
-      co_return finish_read(landing_.get(), n, ec);
-    }
-    // The landing buffer filled: move what it holds to the caller's buffer, read the rest there
-    // at once, and give the next wait a larger landing buffer (bounded).
-    std::memcpy(buffer.data(), landing_.get(), n);
-    if (landing_size_ < kMaxLandingBytes) {
-      landing_size_ *= 2;
-      landing_.reset();
-    }
-    boost::system::error_code rest_ec;
-    const std::size_t rest =
-        conn_.socket.read_some(asio::buffer(buffer.data() + n, buffer.size() - n), rest_ec);
-    if (rest_ec == asio::error::would_block || rest_ec == asio::error::try_again) {
-      drained_ = true;
-      co_return finish_read(buffer.data(), n, {});
-    }
-    // An error (EOF included) comes with the bytes before it: the kernel reports a reset once.
-    drained_ = n + rest < buffer.size();
-    co_return finish_read(buffer.data(), n + rest, rest_ec);
+    const auto [ec, n] = co_await edge_read_.async_read(landing_.get(), landing_size_, kToken);
+    co_return after_wait(buffer, ec, n);
   }
 
   asio::awaitable<boost::system::error_code> reconnect(Millis connect_timeout) override {
@@ -165,6 +119,66 @@ class Http1EngineConnection final : public relay::EngineConnection {
   }
 
  private:
+  // What a read can return before it waits: the end, the body bytes that came with the head, or
+  // what the socket holds after a read that filled the caller's buffer. nullopt: wait.
+  std::optional<relay::BodyRead> read_without_waiting(std::span<char> buffer) {
+    relay::BodyRead r;
+    if (body_complete_) {
+      r.end = true;
+      return r;
+    }
+    if (head_buffer_ && !head_buffer_handed_out_) {
+      auto data = head_buffer_->data();
+      r.payload = unframe(static_cast<char*>(data.data()), data.size(), r);
+      head_buffer_handed_out_ = true;  // freed at the next call, when the caller is done with it
+      return r;
+    }
+    head_buffer_.reset();
+    if (!non_blocking_) {
+      boost::system::error_code ignored;  // an error here shows up as the read's error
+      conn_.socket.non_blocking(true, ignored);
+      non_blocking_ = true;
+    }
+    // After a read that filled the caller's buffer more bytes are likely queued: read them now,
+    // without waiting.
+    if (!drained_) {
+      boost::system::error_code ec;
+      const std::size_t n = conn_.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+      if (ec != asio::error::would_block && ec != asio::error::try_again) {
+        drained_ = n < buffer.size();
+        return finish_read(buffer.data(), n, ec);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The BodyRead after a wait that landed `n` bytes (or `ec`) in the landing buffer.
+  relay::BodyRead after_wait(std::span<char> buffer, boost::system::error_code ec, std::size_t n) {
+    if (ec || n < landing_size_ || buffer.size() <= n) {
+      // (A full landing buffer larger than the caller's: more may be queued, and Asio knows it,
+      // since a read that fills its buffer leaves the socket marked as worth trying at once.)
+      drained_ = true;
+      return finish_read(landing_.get(), n, ec);
+    }
+    // The landing buffer filled: move what it holds to the caller's buffer, read the rest there
+    // at once, and give the next wait a larger landing buffer (bounded).
+    std::memcpy(buffer.data(), landing_.get(), n);
+    if (landing_size_ < kMaxLandingBytes) {
+      landing_size_ *= 2;
+      landing_.reset();
+    }
+    boost::system::error_code rest_ec;
+    const std::size_t rest =
+        conn_.socket.read_some(asio::buffer(buffer.data() + n, buffer.size() - n), rest_ec);
+    if (rest_ec == asio::error::would_block || rest_ec == asio::error::try_again) {
+      drained_ = true;
+      return finish_read(buffer.data(), n, {});
+    }
+    // An error (EOF included) comes with the bytes before it: the kernel reports a reset once.
+    drained_ = n + rest < buffer.size();
+    return finish_read(buffer.data(), n + rest, rest_ec);
+  }
+
   // The BodyRead for `n` bytes read at `data` (unframed in place) and the read's error.
   relay::BodyRead finish_read(char* data, std::size_t n, boost::system::error_code ec) {
     relay::BodyRead r;
@@ -199,7 +213,7 @@ class Http1EngineConnection final : public relay::EngineConnection {
   const control::EndpointInfo& endpoint_;
   UpstreamConnection conn_;
   EdgeRead edge_read_{conn_.socket};  // reads conn_.socket (the same object after a reconnect)
-  std::optional<boost::beast::flat_buffer> head_buffer_;
+  std::unique_ptr<boost::beast::flat_buffer> head_buffer_;  // while the head is read
   BodyFramer framer_;
   bool keep_alive_ = false;
   bool body_complete_ = false;

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <variant>
 
 #include "api/completion_request.hpp"
 #include "common/json_writer.hpp"
@@ -178,23 +179,26 @@ asio::awaitable<bool> serve_completion(RequestContext& rc) {
   const relay::RelayDeps* deps = &rc.worker.relay_deps();
   rc.info.config = rc.worker.registry()->config;
   auto parsed = api::parse_completion_request(kind, std::move(rc.body));
+  // One slot for whichever sink the request needs (two named sinks would both be in the frame).
+  std::variant<std::monostate, SseSink, UnaryJsonSink> sinks;
+  Http1Sink* sink = nullptr;
   if (parsed && parsed->stream) {
     // An HTTP/1.0 client cannot take a chunked stream: its stream ends with the connection.
     if (rc.http10) rc.keep_alive = false;
-    SseSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply(),
-                 rc.http10 ? SseSink::Framing::CloseDelimited : SseSink::Framing::Chunked);
-    co_await relay::run_completion(deps, &rc.info, &*parsed, &sink);
-    co_await sink.stop_watch();
-    co_return sink.reusable();
-  }
-  UnaryJsonSink sink(rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply());
-  if (parsed) {
-    co_await relay::run_completion(deps, &rc.info, &*parsed, &sink);
+    sink = &sinks.emplace<SseSink>(
+        rc.client, rc.client_buffer, rc.info.correlation_id, rc.reply(),
+        rc.http10 ? SseSink::Framing::CloseDelimited : SseSink::Framing::Chunked);
   } else {
-    (void)co_await relay::answer_error(deps, &rc.info, &sink, &parsed.error());
+    sink = &sinks.emplace<UnaryJsonSink>(rc.client, rc.client_buffer, rc.info.correlation_id,
+                                         rc.reply());
   }
-  co_await sink.stop_watch();
-  co_return sink.reusable();
+  if (parsed) {
+    co_await relay::run_completion(deps, &rc.info, &*parsed, sink);
+  } else {
+    (void)co_await relay::answer_error(deps, &rc.info, sink, &parsed.error());
+  }
+  co_await sink->stop_watch();
+  co_return sink->reusable();
 }
 
 constexpr std::array<RouteEntry, 7> kRoutes{{

@@ -166,6 +166,84 @@ asio::awaitable<void> sleep_for(const RelayDeps* deps, Millis wait) {
   co_await timer.async_wait(kToken);
 }
 
+std::uint32_t max_attempts(const RequestInfo& info) {
+  return std::max<std::uint32_t>(1, info.config->retry.max_attempts);
+}
+
+// prepare_slot, with its refusal (if any) stored in `error`; true when `slot` is ready.
+bool slot_ready(const RelayDeps& deps, const RequestInfo& info,
+                const api::CompletionRequest& request, SlotRequest& slot, Error& error) {
+  std::optional<Error> refused = prepare_slot(deps, info, request, slot);
+  if (!refused) return true;
+  error = std::move(*refused);
+  return false;
+}
+
+// One attempt's placement: the endpoint whose slot was granted and the request built for it.
+struct Attempt {
+  std::uint32_t endpoint_index = 0;
+  // Held for the attempt: a reload that removes the endpoint meanwhile changes nothing here.
+  std::shared_ptr<const control::EndpointInfo> endpoint;
+  engines::UpstreamRequest upstream;
+  // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
+  // engine's 429 is retried or passed back to the client).
+  bool may_retry = false;
+};
+
+enum class Placement : std::uint8_t {
+  Placed,      // `out` holds the attempt; its slot must be released
+  Refused,     // `error` says what the client is told
+  ClientGone,  // the client left while it waited: nothing to answer (counted and logged)
+};
+
+// Waits for a slot and builds the attempt's request, in a frame that is gone before the exchange
+// runs (the slot's outcome and the registry lookups are not held for the stream). `error` is the
+// last attempt's failure on the way in, and the refusal on the way out.
+asio::awaitable<Placement> place_attempt(const RelayDeps* deps, const RequestInfo* info,
+                                         const api::CompletionRequest* request, SlotRequest* slot,
+                                         StreamSink* sink, CloseEngineOnGone* on_gone,
+                                         std::vector<std::uint32_t>* excluded,
+                                         std::uint32_t attempt, UpstreamErrorKind retry_reason,
+                                         Error* error, Attempt* out) {
+  const TimePoint wait_start = deps->now();
+  slot->first_attempt = attempt == 0;
+  slot->excluded = *excluded;
+  const SlotOutcome granted = co_await wait_for_slot(deps, info, request, slot, sink, on_gone);
+  if (granted.kind != SlotOutcome::Kind::Granted) {
+    std::optional<Error> refusal = not_granted(*deps, *info, *request, granted, *error);
+    if (!refusal) co_return Placement::ClientGone;
+    *error = std::move(*refusal);
+    co_return Placement::Refused;
+  }
+  // Granted. A retry is counted here, when it really goes to another endpoint.
+  out->endpoint_index = granted.endpoint;
+  out->endpoint = deps->registry()->endpoint(granted.endpoint);
+  if (!out->endpoint) {  // cannot happen: a granted slot keeps its endpoint registered
+    deps->control->release_unused(granted.endpoint);
+    *error = Error{ErrorCode::Internal, "The engine chosen for the request vanished.", {}, 0};
+    co_return Placement::Refused;
+  }
+  const control::EndpointInfo& endpoint = *out->endpoint;
+  if (attempt > 0) deps->metrics->count_retry(retry_reason);
+  deps->metrics->queue_wait.observe_ns((deps->now() - wait_start).count());
+  telemetry::log_event(LogLevel::Info, "placed", info->correlation_id,
+                       "The request was admitted and placed on the least loaded ready engine.",
+                       {{"endpoint", std::string_view(endpoint.url)},
+                        {"pool", std::string_view(endpoint.pool_id)},
+                        {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
+  auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(*request),
+                                                 endpoint.base_path);
+  if (!upstream) {
+    deps->control->release_unused(granted.endpoint);
+    *error = upstream.error();
+    co_return Placement::Refused;
+  }
+  out->upstream = std::move(*upstream);
+  out->may_retry = attempt + 1 < max_attempts(*info) &&
+                   could_retry_elsewhere(*deps, *request, *slot, *excluded, granted.endpoint);
+  co_return Placement::Placed;
+}
+
 }  // namespace
 
 asio::awaitable<bool> answer_error(const RelayDeps* deps, const RequestInfo* info, StreamSink* sink,
@@ -192,12 +270,18 @@ asio::awaitable<bool> answer_error(const RelayDeps* deps, const RequestInfo* inf
 
 asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* info,
                                      api::CompletionRequest* request, StreamSink* sink) {
-  // This frame stays allocated for a stream's whole life: it holds pointers and what the retry
-  // loop needs, and everything else lives in helpers that return before the stream starts.
+  // This frame stays allocated for a stream's whole life: it holds pointers, what the retry loop
+  // needs and the current attempt; the rest lives in helpers that return before the stream
+  // starts (place_attempt), and one Error serves as the last failure and the final answer.
   SlotRequest slot;
-  std::optional<Error> final_error = prepare_slot(*deps, *info, *request, slot);
-  if (final_error) {
-    (void)co_await answer_error(deps, info, sink, &*final_error);
+  // The latest attempt's result. Its error is what the client is told when the loop ends without
+  // an answer; before any attempt failed, "every engine failed" (what a refusal after retries
+  // becomes, see not_granted).
+  ExchangeResult r;
+  r.error = Error{
+      ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
+  if (!slot_ready(*deps, *info, *request, slot, r.error)) {
+    (void)co_await answer_error(deps, info, sink, &r.error);
     co_return;
   }
   CloseEngineOnGone on_gone;
@@ -209,92 +293,58 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
   } const unwatch{sink};
 
   std::vector<std::uint32_t> excluded;
-  Error last_error{
-      ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
-  const std::uint32_t attempts = std::max<std::uint32_t>(1, info->config->retry.max_attempts);
   UpstreamErrorKind retry_reason = UpstreamErrorKind::Reset;  // why attempt > 0 exists
-  // final_error: set when the loop ends without a complete answer.
+  Attempt current;
+  bool failed = false;  // the loop ended without an answer: r.error goes to the client
 
   for (std::uint32_t attempt = 0;; ++attempt) {
-    const TimePoint wait_start = deps->now();
-    slot.first_attempt = attempt == 0;
-    slot.excluded = excluded;
-    const SlotOutcome granted = co_await wait_for_slot(deps, info, request, &slot, sink, &on_gone);
-    if (granted.kind != SlotOutcome::Kind::Granted) {
-      final_error = not_granted(*deps, *info, *request, granted, last_error);
+    const Placement placed = co_await place_attempt(deps, info, request, &slot, sink, &on_gone,
+                                                    &excluded, attempt, retry_reason, &r.error,
+                                                    &current);
+    if (placed != Placement::Placed) {
+      failed = placed == Placement::Refused;
       break;
     }
-
-    // Granted. A retry is counted here, when it really goes to another endpoint.
-    const std::uint32_t endpoint_index = granted.endpoint;
-    // Held for the attempt: a reload that removes the endpoint meanwhile changes nothing here.
-    const std::shared_ptr<const control::EndpointInfo> endpoint_info =
-        deps->registry()->endpoint(endpoint_index);
-    if (!endpoint_info) {  // cannot happen: a granted slot keeps its endpoint registered
-      deps->control->release_unused(endpoint_index);
-      final_error =
-          Error{ErrorCode::Internal, "The engine chosen for the request vanished.", {}, 0};
-      break;
-    }
-    const control::EndpointInfo& endpoint = *endpoint_info;
-    if (attempt > 0) deps->metrics->count_retry(retry_reason);
-    deps->metrics->queue_wait.observe_ns((deps->now() - wait_start).count());
-    telemetry::log_event(LogLevel::Info, "placed", info->correlation_id,
-                         "The request was admitted and placed on the least loaded ready engine.",
-                         {{"endpoint", std::string_view(endpoint.url)},
-                          {"pool", std::string_view(endpoint.pool_id)},
-                          {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
-    auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(*request),
-                                                   endpoint.base_path);
-    if (!upstream) {
-      deps->control->release_unused(endpoint_index);
-      final_error = upstream.error();
-      break;
-    }
-    // Whether a failure of this attempt could still go elsewhere (decides, for one, whether an
-    // engine's 429 is retried or passed back to the client).
-    const bool may_retry = attempt + 1 < attempts &&
-                           could_retry_elsewhere(*deps, *request, slot, excluded, endpoint_index);
     deps->active_requests->fetch_add(1, std::memory_order_relaxed);
     // Named, and passed by address: the exchange reads it from this frame, which outlives it,
     // so a stream holds one copy. (Never a braced temporary as a coroutine argument: GCC 12
     // destroys those twice, see docs/architecture.md.)
     const ExchangeInput input{deps,
                               info,
-                              &endpoint,
+                              current.endpoint.get(),
                               request,
-                              &*upstream,
+                              &current.upstream,
                               &request->upstream_body,
-                              &upstream->body,
+                              &current.upstream.body,
                               slot.deadline,
                               sink,
                               &on_gone,
-                              may_retry};
-    ExchangeResult r;
+                              current.may_retry};
+    r = ExchangeResult{};
     co_await run_exchange(&input, &r);
     deps->active_requests->fetch_sub(1, std::memory_order_relaxed);
-    release_slot(*deps->control, endpoint_index, r.verdict);
+    release_slot(*deps->control, current.endpoint_index, r.verdict);
 
     if (r.outcome == ExchangeOutcome::DeadlineExceeded || r.outcome == ExchangeOutcome::GaveUp) {
-      if (!r.client_answered) final_error = r.error;
+      failed = !r.client_answered;
       break;
     }
     if (r.outcome != ExchangeOutcome::RetryableFailure) break;  // answered, or the client left
 
-    last_error = r.error;
     // Look again now: the registry may have changed while the attempt ran.
-    const bool retry = attempt + 1 < attempts &&
-                       could_retry_elsewhere(*deps, *request, slot, excluded, endpoint_index);
-    excluded.push_back(endpoint_index);
-    log_failed_attempt(*info, endpoint, r, retry);
+    const bool retry = attempt + 1 < max_attempts(*info) &&
+                       could_retry_elsewhere(*deps, *request, slot, excluded,
+                                             current.endpoint_index);
+    excluded.push_back(current.endpoint_index);
+    log_failed_attempt(*info, *current.endpoint, r, retry);
     if (!retry) {
-      final_error = last_error;
+      failed = true;
       break;
     }
     retry_reason = r.failure;
     co_await sleep_for(deps, retry_backoff(info->config->retry, attempt));
   }
-  if (final_error) (void)co_await answer_error(deps, info, sink, &*final_error);
+  if (failed) (void)co_await answer_error(deps, info, sink, &r.error);
 }
 
 }  // namespace sy::relay
