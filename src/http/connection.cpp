@@ -22,6 +22,7 @@
 #include "http/request_head.hpp"
 #include "http/response_writer.hpp"
 #include "http/routes.hpp"
+#include "http/socket_deadline.hpp"
 #include "telemetry/log.hpp"
 
 namespace sy::http {
@@ -95,25 +96,6 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
       rc.keep_alive;
 }
 
-// The idle timer of a request being read: idle keep-alive connections and slow senders are
-// closed after idle_timeout_ms. A deadline in the thread's ThreadTimers, in read_request's frame:
-// cancelled when the frame goes, so no handler outlives it, and a stream holds none.
-class IdleTimer final : public relay::ThreadTimers::Entry {
- public:
-  explicit IdleTimer(tcp::socket& socket) : socket_(socket) {}
-  ~IdleTimer() override = default;
-  [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
-
- private:
-  void expired(TimePoint /*now*/) override {
-    timed_out_ = true;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
-  tcp::socket& socket_;
-  bool timed_out_ = false;
-};
-
 // How reading one request ended.
 enum class ReadOutcome : std::uint8_t {
   Request,  // rc holds a request to serve
@@ -132,8 +114,9 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   parser.header_limit(limits->max_header_bytes);
   parser.body_limit(limits->max_body_bytes);
 
-  IdleTimer idle_timer(socket);
-  IdleTimer* const idle = &idle_timer;
+  // Idle keep-alive connections and slow senders are closed after idle_timeout_ms.
+  SocketDeadline idle_timer(socket);
+  SocketDeadline* const idle = &idle_timer;
   rc.worker.timers.schedule(idle_timer, Clock::now() + Millis(limits->idle_timeout_ms));
   auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, parser, kToken);
   rc.info.arrived = Clock::now();
@@ -150,7 +133,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
       refusal = body_too_large(*limits);
     } else if (hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
                hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
-               !idle->timed_out()) {
+               !idle->fired()) {
       refusal = Error{ErrorCode::InvalidParams, "The request is not valid HTTP/1.1.", {}, 0};
     }
     if (!refusal) co_return ReadOutcome::Closed;
@@ -188,7 +171,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
       std::optional<Error> refusal;
       if (bec == bhttp::error::body_limit) {
         refusal = body_too_large(*limits);
-      } else if (!idle->timed_out() && bec != asio::error::eof &&
+      } else if (!idle->fired() && bec != asio::error::eof &&
                  bec != bhttp::error::end_of_stream && bec != asio::error::connection_reset) {
         refusal = Error{
             ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
@@ -200,7 +183,7 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
     }
   }
   idle->cancel();
-  if (idle->timed_out()) co_return ReadOutcome::Closed;
+  if (idle->fired()) co_return ReadOutcome::Closed;
 
   rc.method = std::string(req.method_string());
   // The head's fields are copied into rc; free them (and any body slack) before a stream that

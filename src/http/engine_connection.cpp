@@ -99,6 +99,13 @@ class Http1EngineConnection final : public relay::EngineConnection {
     co_return co_await pool_.connect_fresh(endpoint_, connect_timeout, conn_);
   }
 
+  // An idle pooled connection to the endpoint, if one is usable (see acquire).
+  bool take_idle() { return pool_.take_idle(endpoint_, conn_); }
+  // A fresh connection (see acquire).
+  asio::awaitable<boost::system::error_code> connect(Millis connect_timeout) {
+    return pool_.connect_fresh(endpoint_, connect_timeout, conn_);
+  }
+
   void recheck() noexcept override { edge_read_.recheck(); }
 
   void abort() noexcept override {
@@ -235,9 +242,18 @@ class Http1EngineConnection final : public relay::EngineConnection {
 asio::awaitable<boost::system::error_code> Http1EngineConnector::acquire(
     const control::EndpointInfo& endpoint, Millis connect_timeout,
     std::unique_ptr<relay::EngineConnection>& out) {
-  UpstreamConnection conn{tcp::socket(co_await asio::this_coro::executor)};
-  if (auto ec = co_await pool_.acquire(endpoint, connect_timeout, conn)) co_return ec;
-  out = std::make_unique<Http1EngineConnection>(pool_, endpoint, std::move(conn));
+  // The connection object first, then the connect into it: the long-lived allocation comes
+  // before the connect's short-lived ones, and no socket is held twice on the way.
+  auto conn = std::make_unique<Http1EngineConnection>(pool_, endpoint,
+                                                      UpstreamConnection{tcp::socket(ex_)});
+  Http1EngineConnection* const c = conn.get();
+  out = std::move(conn);
+  if (!c->take_idle()) {
+    if (const auto ec = co_await c->connect(connect_timeout)) {
+      out.reset();
+      co_return ec;
+    }
+  }
   co_return boost::system::error_code{};
 }
 

@@ -15,8 +15,10 @@ namespace sy::http {
 
 class Http1EngineConnector final : public relay::EngineConnector {
  public:
-  Http1EngineConnector(boost::asio::any_io_executor ex, std::size_t max_idle_per_endpoint)
-      : pool_(ex, max_idle_per_endpoint) {}
+  // `timers`: the I/O thread's (connect timeouts).
+  Http1EngineConnector(boost::asio::any_io_executor ex, relay::ThreadTimers& timers,
+                       std::size_t max_idle_per_endpoint)
+      : ex_(ex), pool_(ex, timers, max_idle_per_endpoint) {}
 
   [[nodiscard]] boost::asio::awaitable<boost::system::error_code> acquire(
       const control::EndpointInfo& endpoint, Millis connect_timeout,
@@ -25,6 +27,7 @@ class Http1EngineConnector final : public relay::EngineConnector {
   void forget(control::EndpointId id, std::uint64_t serial) { pool_.forget(id, serial); }
 
  private:
+  boost::asio::any_io_executor ex_;
   UpstreamPool pool_;
 };
 

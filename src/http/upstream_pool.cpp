@@ -3,11 +3,11 @@
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+
+#include "http/socket_deadline.hpp"
 
 namespace sy::http {
 
@@ -27,10 +27,20 @@ bool still_open(tcp::socket& socket) {
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
+
+// The endpoint's host as an IP address; false when it is a name to resolve.
+bool literal_address(const control::EndpointInfo& endpoint, tcp::endpoint& out) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(endpoint.host, ec);
+  if (ec) return false;
+  out = tcp::endpoint(address, endpoint.port);
+  return true;
+}
 }  // namespace
 
-UpstreamPool::UpstreamPool(asio::any_io_executor ex, std::size_t max_idle)
-    : ex_(ex), max_idle_(max_idle) {}
+UpstreamPool::UpstreamPool(asio::any_io_executor ex, relay::ThreadTimers& timers,
+                           std::size_t max_idle)
+    : ex_(ex), timers_(timers), max_idle_(max_idle) {}
 
 UpstreamPool::Bucket& UpstreamPool::bucket(const control::EndpointInfo& endpoint) {
   if (endpoint.id >= buckets_.size()) buckets_.resize(endpoint.id + 1);
@@ -52,8 +62,7 @@ std::size_t UpstreamPool::idle_count() const noexcept {
   return n;
 }
 
-asio::awaitable<boost::system::error_code> UpstreamPool::acquire(
-    const control::EndpointInfo& endpoint, Millis connect_timeout, UpstreamConnection& out) {
+bool UpstreamPool::take_idle(const control::EndpointInfo& endpoint, UpstreamConnection& out) {
   auto& idle = bucket(endpoint).idle;
   const TimePoint now = Clock::now();
   while (!idle.empty()) {
@@ -63,48 +72,41 @@ asio::awaitable<boost::system::error_code> UpstreamPool::acquire(
     if (!still_open(conn.socket)) continue;
     out.socket = std::move(conn.socket);
     out.reused = true;
-    co_return boost::system::error_code{};
+    return true;
   }
-  co_return co_await connect_fresh(endpoint, connect_timeout, out);
+  return false;
 }
 
+asio::awaitable<boost::system::error_code> UpstreamPool::resolve(
+    const control::EndpointInfo& endpoint, tcp::endpoint& out) {
+  // Host names are resolved per connect; pools of engines are normally addressed by IP.
+  tcp::resolver resolver(ex_);
+  auto [ec, results] = co_await resolver.async_resolve(
+      endpoint.host, std::to_string(endpoint.port), asio::as_tuple(asio::use_awaitable));
+  if (ec || results.empty()) co_return ec ? ec : asio::error::host_not_found;
+  out = *results.begin();
+  co_return boost::system::error_code{};
+}
+
+// (Every request that finds no idle connection waits here, and all of a burst's at once: the
+// frame is kept small, and the timeout is a ThreadTimers entry, not an Asio timer.)
 asio::awaitable<boost::system::error_code> UpstreamPool::connect_fresh(
     const control::EndpointInfo& endpoint, Millis connect_timeout, UpstreamConnection& out) {
-  boost::system::error_code ec;
   tcp::endpoint target;
-  const auto address = asio::ip::make_address(endpoint.host, ec);
-  if (!ec) {
-    target = tcp::endpoint(address, endpoint.port);
-  } else {
-    // Host names are resolved per connect; pools of engines are normally addressed by IP.
-    tcp::resolver resolver(ex_);
-    auto [rec, results] = co_await resolver.async_resolve(
-        endpoint.host, std::to_string(endpoint.port), asio::as_tuple(asio::use_awaitable));
-    if (rec || results.empty()) co_return rec ? rec : asio::error::host_not_found;
-    target = *results.begin();
+  if (!literal_address(endpoint, target)) {
+    if (const auto ec = co_await resolve(endpoint, target)) co_return ec;
   }
-  tcp::socket socket(ex_);
-  asio::steady_timer timer(ex_);
-  timer.expires_after(connect_timeout);
-  bool timed_out = false;
-  // A timer closes the socket if the connect outlives the timeout: one waiter, no allocation per
-  // token (this is per request).
-  timer.async_wait([&](boost::system::error_code tec) {
-    if (!tec) {
-      timed_out = true;
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    }
-  });
-  auto [cec] = co_await socket.async_connect(target, asio::as_tuple(asio::use_awaitable));
-  timer.cancel();
-  // Let the timer's handler run (it references locals) before returning.
-  co_await asio::post(ex_, asio::use_awaitable);
-  if (timed_out) co_return asio::error::timed_out;
-  if (cec) co_return cec;
-  socket.set_option(tcp::no_delay(true), ec);
-  out.socket = std::move(socket);
+  out.socket = tcp::socket(ex_);
   out.reused = false;
+  // The timeout closes the socket if the connect outlives it.
+  SocketDeadline timeout(out.socket);
+  timers_.schedule(timeout, Clock::now() + connect_timeout);
+  const auto [ec] = co_await out.socket.async_connect(target, asio::as_tuple(asio::use_awaitable));
+  timeout.cancel();
+  if (timeout.fired()) co_return asio::error::timed_out;
+  if (ec) co_return ec;
+  boost::system::error_code ignored;  // a connection without it still works
+  out.socket.set_option(tcp::no_delay(true), ignored);
   co_return boost::system::error_code{};
 }
 

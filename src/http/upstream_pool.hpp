@@ -12,6 +12,7 @@
 
 #include "common/clock.hpp"
 #include "control/endpoint_info.hpp"
+#include "relay/thread_timers.hpp"
 
 namespace sy::http {
 
@@ -22,13 +23,14 @@ struct UpstreamConnection {
 
 class UpstreamPool {
  public:
-  UpstreamPool(boost::asio::any_io_executor ex, std::size_t max_idle_per_endpoint);
+  // `timers`: the I/O thread's, for connect timeouts.
+  UpstreamPool(boost::asio::any_io_executor ex, relay::ThreadTimers& timers,
+               std::size_t max_idle_per_endpoint);
 
-  // An idle connection, or a new one connected within `connect_timeout`. Errors: the connect
-  // error (timed_out when the timeout fired).
-  [[nodiscard]] boost::asio::awaitable<boost::system::error_code> acquire(
-      const control::EndpointInfo& endpoint, Millis connect_timeout, UpstreamConnection& out);
-  // A fresh connection, never an idle one (after a reused connection turned out stale).
+  // Moves an idle connection to `endpoint` that is still usable into `out`; false if none.
+  bool take_idle(const control::EndpointInfo& endpoint, UpstreamConnection& out);
+  // A fresh connection, connected within `connect_timeout` in `out.socket` (which it replaces).
+  // Errors: the connect error (timed_out when the timeout fired).
   [[nodiscard]] boost::asio::awaitable<boost::system::error_code> connect_fresh(
       const control::EndpointInfo& endpoint, Millis connect_timeout, UpstreamConnection& out);
   // Gives a connection back for reuse.
@@ -47,10 +49,14 @@ class UpstreamPool {
     std::uint64_t serial = 0;  // the endpoint the connections go to
     std::vector<Idle> idle;
   };
+  // The address of `endpoint`'s host name.
+  [[nodiscard]] boost::asio::awaitable<boost::system::error_code> resolve(
+      const control::EndpointInfo& endpoint, boost::asio::ip::tcp::endpoint& out);
   // The bucket of `endpoint`, emptied first if it held another endpoint's connections.
   Bucket& bucket(const control::EndpointInfo& endpoint);
 
   boost::asio::any_io_executor ex_;
+  relay::ThreadTimers& timers_;
   std::vector<Bucket> buckets_;  // by endpoint id
   std::size_t max_idle_;
 };

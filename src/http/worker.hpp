@@ -31,7 +31,7 @@ struct ServerShared {
 
 struct Worker {
   explicit Worker(ServerShared& shared_state)
-      : shared(shared_state), io(1), engines(io.get_executor(), 256) {
+      : shared(shared_state), io(1), engines(io.get_executor(), timers, 256) {
     relay_deps_.executor = io.get_executor();
     relay_deps_.metrics = &metrics;
     relay_deps_.control = &shared.control;

@@ -176,8 +176,9 @@ TEST(WriteChunk, ReportsAFailedWriteToAClosedPeer) {
 struct StreamingEngine {
   explicit StreamingEngine(asio::io_context& io)
       : listener(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        connector(io.get_executor(), 4),
+        connector(io.get_executor(), timers, 4),
         engine(io) {
+    timers.bind(io.get_executor());
     endpoint.host = "127.0.0.1";
     endpoint.port = listener.local_endpoint().port();
     endpoint.url = "http://127.0.0.1:" + std::to_string(endpoint.port);
@@ -210,6 +211,8 @@ struct StreamingEngine {
       if (r.end) co_return got;
     }
   }
+  // Before the connector, which holds a reference; bound in the constructor's body.
+  relay::ThreadTimers timers;
   tcp::acceptor listener;
   control::EndpointInfo endpoint;
   Http1EngineConnector connector;
