@@ -81,7 +81,7 @@ asio::awaitable<bool> refuse_route(RequestContext& rc, const RouteEntry* entry) 
   if (entry == nullptr) {
     rc.worker.metrics.count_request(rc.info.route, 404);
     const Error e{
-        ErrorCode::NotFound, fmt::format("No route for {} {}.", rc.method, rc.path), {}, 0};
+        ErrorCode::NotFound, fmt::format("No route for {} {}.", rc.method(), rc.path()), {}, 0};
     co_return co_await write_error(rc.client, e, rc.info.correlation_id, rc.reply()) &&
         rc.keep_alive;
   }
@@ -146,9 +146,11 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   rc.info.route = head.route;
   rc.info.correlation_id =
       head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
-  rc.info.headers.set(head.priority, head.deadline, head.timeout_ms, head.session_id);
-  rc.path = std::string(head.path);
-  if (head.route == telemetry::Route::AdminReload) rc.bearer_token = std::string(head.bearer_token);
+  rc.info.headers.set({head.priority, head.deadline, head.timeout_ms, head.session_id});
+  // The bearer token is kept for the admin routes only.
+  rc.head.set({req.method_string(), head.path,
+               head.route == telemetry::Route::AdminReload ? head.bearer_token
+                                                          : std::string_view()});
   rc.keep_alive = head.keep_alive;
   rc.http10 = head.http10;
   rc.head_only = head.head_only;
@@ -185,7 +187,6 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   idle->cancel();
   if (idle->fired()) co_return ReadOutcome::Closed;
 
-  rc.method = std::string(req.method_string());
   // The head's fields are copied into rc; free them (and any body slack) before a stream that
   // may last minutes.
   rc.body = std::move(req.body());
@@ -219,7 +220,7 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     // The handler is awaited from here, not from a helper: a stream's coroutine frames stay
     // allocated for as long as it runs.
     const RouteEntry* entry = find_route(rc.info.route);
-    const bool keep = entry != nullptr && allows(*entry, rc.method)
+    const bool keep = entry != nullptr && allows(*entry, rc.method())
                           ? co_await entry->handler(rc)
                           : co_await refuse_route(rc, entry);
     if (!keep || !socket.is_open()) break;

@@ -86,7 +86,7 @@ asio::awaitable<bool> serve_metrics(RequestContext& rc) {
 // GET /v1/models, and GET /v1/models/{model}: the model's object while a ready pool serves it.
 asio::awaitable<bool> serve_models(RequestContext& rc) {
   const ServerShared& shared = rc.worker.shared;
-  if (rc.path.size() <= kModelPathPrefix.size()) {
+  if (rc.path().size() <= kModelPathPrefix.size()) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().field("object", std::string_view("list")).key("data").begin_array();
@@ -98,7 +98,7 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
   }
   std::string model;
   const bool decoded =
-      percent_decode(std::string_view(rc.path).substr(kModelPathPrefix.size()), model);
+      percent_decode(rc.path().substr(kModelPathPrefix.size()), model);
   if (decoded && rc.worker.registry()->placement.model_ready(model)) {
     std::string body;
     JsonWriter w(body);
@@ -144,7 +144,7 @@ asio::awaitable<bool> serve_admin_reload(RequestContext& rc) {
                          0};
     co_return co_await answer_error(rc, disabled);
   }
-  if (!same_secret(rc.bearer_token, token)) {
+  if (!same_secret(rc.bearer_token(), token)) {
     const Error unauthorized{
         ErrorCode::Unauthorized,
         "POST /admin/reload needs the header Authorization: Bearer <admin.token>.",
