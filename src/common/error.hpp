@@ -32,13 +32,22 @@ enum class ErrorCode : std::uint8_t {
   AdminDisabled,     // 403: an admin route, and the configuration sets no admin token
   InvalidConfig,     // 422: a reload found the configuration file invalid (the old one stays)
   RestartRequired,   // 409: a reload changes settings that only take effect at restart
+  // The native task API's own (api/openapi.yaml):
+  TaskNotFound,     // 404: no task with that id (or it was forgotten after its retention)
+  TaskExists,       // 409: a client-chosen task_id that is already in use
+  FramesExpired,    // 410: the frames after Last-Event-ID are no longer retained
+  DeadlineUnmet,    // 400: the predicted start plus the estimated decode time miss the deadline
+  BudgetExhausted,  // 429: the session's token or time budget cannot cover the task
+  Canceled,         // a canceled task's outcome (GET /v1/tasks/{id}); never an HTTP answer
 };
 
 struct ErrorInfo {
   int http_status;
-  std::string_view code;  // stable machine-readable code, sent as `code`
+  std::string_view code;  // stable machine-readable code, sent as `code` (OpenAI-compatible API)
   std::string_view type;  // OpenAI error `type`
   bool retriable;
+  // The native API's code for it (llama-orch's taxonomy: INVALID_PARAMS, ADMISSION_REJECT...).
+  std::string_view native;
 };
 
 // The fixed properties of each code; a pure table lookup.

@@ -1,9 +1,11 @@
 #include "http/connection.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstring>
 #include <optional>
 
 #include "common/ids.hpp"
@@ -32,6 +35,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using telemetry::LogLevel;
 
 namespace {
 
@@ -146,11 +150,12 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   rc.info.route = head.route;
   rc.info.correlation_id =
       head.correlation_id.empty() ? make_uuid_v4() : std::string(head.correlation_id);
-  rc.info.headers.set({head.priority, head.deadline, head.timeout_ms, head.session_id});
+  rc.info.headers.set(
+      {head.priority, head.deadline, head.timeout_ms, head.session_id, head.last_event_id});
   // The bearer token is kept for the admin routes only.
-  rc.head.set({req.method_string(), head.path,
-               head.route == telemetry::Route::AdminReload ? head.bearer_token
-                                                          : std::string_view()});
+  rc.head.set(
+      {req.method_string(), head.path,
+       head.route == telemetry::Route::AdminReload ? head.bearer_token : std::string_view()});
   rc.keep_alive = head.keep_alive;
   rc.http10 = head.http10;
   rc.head_only = head.head_only;
@@ -173,8 +178,8 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
       std::optional<Error> refusal;
       if (bec == bhttp::error::body_limit) {
         refusal = body_too_large(*limits);
-      } else if (!idle->fired() && bec != asio::error::eof &&
-                 bec != bhttp::error::end_of_stream && bec != asio::error::connection_reset) {
+      } else if (!idle->fired() && bec != asio::error::eof && bec != bhttp::error::end_of_stream &&
+                 bec != asio::error::connection_reset) {
         refusal = Error{
             ErrorCode::InvalidParams, "The request body could not be read as HTTP/1.1.", {}, 0};
       }
@@ -194,9 +199,23 @@ asio::awaitable<ReadOutcome> read_request(RequestContext* rc_in, const config::L
   co_return ReadOutcome::Request;
 }
 
-}  // namespace
+// Puts a handed-over request into `rc` and the bytes read past it into the connection's buffer.
+void take_handed(RequestContext& rc, HandedOver& h) {
+  rc.info = std::move(h.info);
+  rc.head = std::move(h.head);
+  rc.body = std::move(h.body);
+  rc.keep_alive = h.keep_alive;
+  rc.http10 = h.http10;
+  rc.head_only = h.head_only;
+  if (!h.buffered.empty()) {
+    auto space = rc.client_buffer.prepare(h.buffered.size());
+    std::memcpy(space.data(), h.buffered.data(), h.buffered.size());
+    rc.client_buffer.commit(h.buffered.size());
+  }
+}
 
-asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket,
+                                       std::unique_ptr<HandedOver> handed) {
   // Size limits hold for the connection's life: a reload applies them to connections opened
   // after it (the relay's timeouts, retries and the rest apply to every request after it).
   const std::shared_ptr<const config::Config> config = worker.registry()->config;
@@ -212,10 +231,15 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
     // This frame stays allocated for the whole of a stream that a request starts: it holds the
     // request's context and little else (read_request holds the rest while it reads).
     RequestContext rc{worker, socket, buffer};
-    const ReadOutcome read = co_await read_request(&rc, &limits);
-    if (read != ReadOutcome::Request) {
-      linger = read == ReadOutcome::Refused;
-      break;
+    if (handed) {
+      take_handed(rc, *handed);
+      handed.reset();
+    } else {
+      const ReadOutcome read = co_await read_request(&rc, &limits);
+      if (read != ReadOutcome::Request) {
+        linger = read == ReadOutcome::Refused;
+        break;
+      }
     }
     // The handler is awaited from here, not from a helper: a stream's coroutine frames stay
     // allocated for as long as it runs.
@@ -232,6 +256,53 @@ asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
   worker.metrics.open_connections.add(-1);
+}
+
+}  // namespace
+
+void spawn_connection(Worker& worker, tcp::socket socket, std::unique_ptr<HandedOver> handed) {
+  asio::co_spawn(worker.io, serve_connection(worker, std::move(socket), std::move(handed)),
+                 [](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     telemetry::log_event(
+                         LogLevel::Error, "connection_failed", {},
+                         "A connection ended on an unexpected error; it was closed.",
+                         {{"error", std::string_view(ex.what())}});
+                   }
+                 });
+}
+
+bool hand_over(RequestContext& rc, Worker& to) {
+  auto handed = std::make_unique<HandedOver>();
+  handed->info = std::move(rc.info);
+  handed->head = std::move(rc.head);
+  handed->body = std::move(rc.body);
+  handed->keep_alive = rc.keep_alive;
+  handed->http10 = rc.http10;
+  handed->head_only = rc.head_only;
+  const auto pending = rc.client_buffer.data();
+  handed->buffered.assign(static_cast<const char*>(pending.data()), pending.size());
+  rc.client_buffer.consume(pending.size());
+  boost::system::error_code ec;
+  const tcp::endpoint local = rc.client.local_endpoint(ec);
+  if (ec) return false;  // a broken connection: this thread closes it
+  const tcp::socket::native_handle_type fd = rc.client.release(ec);
+  if (ec) return false;
+  rc.worker.metrics.connections_handed_over.inc();
+  asio::post(to.io, [&to, fd, protocol = local.protocol(), handed = std::move(handed)]() mutable {
+    tcp::socket socket(to.io);
+    boost::system::error_code aec;
+    socket.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    spawn_connection(to, std::move(socket), std::move(handed));
+  });
+  return false;
 }
 
 }  // namespace sy::http

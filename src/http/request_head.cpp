@@ -28,6 +28,15 @@ telemetry::Route route_of(std::string_view path) noexcept {
   if (path == "/ready") return telemetry::Route::Ready;
   if (path == "/metrics") return telemetry::Route::Metrics;
   if (path == "/admin/reload") return telemetry::Route::AdminReload;
+  if (path == "/v1/tasks") return telemetry::Route::TaskSubmit;
+  if (path.starts_with(kTaskPathPrefix) && path.size() > kTaskPathPrefix.size()) {
+    const std::string_view rest = path.substr(kTaskPathPrefix.size());
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return telemetry::Route::TaskStatus;
+    if (slash > 0 && rest.substr(slash) == "/stream") return telemetry::Route::TaskStream;
+    if (slash > 0 && rest.substr(slash) == "/cancel") return telemetry::Route::TaskCancel;
+  }
+  if (path == "/openapi.yaml") return telemetry::Route::OpenApi;
   return telemetry::Route::Other;
 }
 
@@ -44,6 +53,7 @@ RequestHead interpret_request_head(const RequestHeadFields& f,
   h.deadline = f.deadline;
   h.timeout_ms = f.timeout_ms;
   h.session_id = f.session_id;
+  h.last_event_id = f.last_event_id;
   if (f.authorization.size() > 7 && iequals_ascii(f.authorization.substr(0, 7), "Bearer ")) {
     h.bearer_token = f.authorization.substr(7);
   }

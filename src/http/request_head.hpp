@@ -21,6 +21,8 @@ namespace sy::http {
 
 // GET /v1/models/{model} starts with this.
 inline constexpr std::string_view kModelPathPrefix = "/v1/models/";
+// Every route of one task (/v1/tasks/{id}, .../stream, .../cancel) starts with this.
+inline constexpr std::string_view kTaskPathPrefix = "/v1/tasks/";
 
 // The head as the HTTP parser saw it.
 struct RequestHeadFields {
@@ -35,6 +37,7 @@ struct RequestHeadFields {
   std::string_view deadline;        // X-Deadline
   std::string_view timeout_ms;      // X-Timeout-Ms
   std::string_view session_id;      // X-Session-Id
+  std::string_view last_event_id;   // Last-Event-ID (a task stream's resume point)
   std::string_view expect;          // Expect
   std::string_view authorization;   // Authorization
 };
@@ -55,6 +58,7 @@ template <typename Parser>
   f.deadline = req["X-Deadline"];
   f.timeout_ms = req["X-Timeout-Ms"];
   f.session_id = req["X-Session-Id"];
+  f.last_event_id = req["Last-Event-ID"];
   f.expect = req["Expect"];
   f.authorization = req["Authorization"];
   return f;
@@ -76,6 +80,7 @@ struct RequestHead {
   std::string_view deadline;
   std::string_view timeout_ms;
   std::string_view session_id;
+  std::string_view last_event_id;
   // The token of `Authorization: Bearer <token>` (the scheme is case-insensitive); empty when
   // absent or of another scheme. Only the admin routes read it.
   std::string_view bearer_token;

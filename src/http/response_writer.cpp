@@ -63,9 +63,14 @@ asio::awaitable<bool> write_response(asio::ip::tcp::socket& socket, int status,
                                      const HeaderList* extra) {
   std::string head;
   head.reserve(256);
-  fmt::format_to(std::back_inserter(head),
-                 "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", status,
-                 reason_phrase(status), content_type, body.size());
+  if (status == 204) {  // no content, and so no Content-Type or Content-Length (RFC 9110)
+    fmt::format_to(std::back_inserter(head), "HTTP/1.1 204 {}\r\n", reason_phrase(status));
+    body = {};
+  } else {
+    fmt::format_to(std::back_inserter(head),
+                   "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", status,
+                   reason_phrase(status), content_type, body.size());
+  }
   if (!correlation_id.empty())
     fmt::format_to(std::back_inserter(head), "X-Correlation-Id: {}\r\n", correlation_id);
   if (extra)

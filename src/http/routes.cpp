@@ -11,6 +11,7 @@
 #include "common/json_writer.hpp"
 #include "http/http1_sink.hpp"
 #include "http/request_head.hpp"
+#include "http/task_routes.hpp"
 #include "relay/completion_pipeline.hpp"
 
 namespace sy::http {
@@ -97,8 +98,7 @@ asio::awaitable<bool> serve_models(RequestContext& rc) {
     co_return co_await answer(rc, 200, "application/json", out);
   }
   std::string model;
-  const bool decoded =
-      percent_decode(rc.path().substr(kModelPathPrefix.size()), model);
+  const bool decoded = percent_decode(rc.path().substr(kModelPathPrefix.size()), model);
   if (decoded && rc.worker.registry()->placement.model_ready(model)) {
     std::string body;
     JsonWriter w(body);
@@ -201,7 +201,7 @@ asio::awaitable<bool> serve_completion(RequestContext& rc) {
   co_return sink->reusable();
 }
 
-constexpr std::array<RouteEntry, 7> kRoutes{{
+constexpr std::array<RouteEntry, 12> kRoutes{{
     {Route::ChatCompletions, Methods::Post, &serve_completion<api::CompletionKind::Chat>},
     {Route::Completions, Methods::Post, &serve_completion<api::CompletionKind::Text>},
     {Route::Models, Methods::Get, &serve_models},
@@ -209,6 +209,11 @@ constexpr std::array<RouteEntry, 7> kRoutes{{
     {Route::Ready, Methods::Get, &serve_ready},
     {Route::Metrics, Methods::Get, &serve_metrics},
     {Route::AdminReload, Methods::Post, &serve_admin_reload},
+    {Route::TaskSubmit, Methods::Post, &serve_task_submit},
+    {Route::TaskStatus, Methods::Get, &serve_task_status},
+    {Route::TaskStream, Methods::Get, &serve_task_stream},
+    {Route::TaskCancel, Methods::Post, &serve_task_cancel},
+    {Route::OpenApi, Methods::Get, &serve_openapi},
 }};
 
 }  // namespace

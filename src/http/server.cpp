@@ -67,17 +67,7 @@ asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, std::
       worker.metrics.count_request(telemetry::Route::Other, 503);
       continue;
     }
-    asio::co_spawn(
-        worker.io, serve_connection(worker, std::move(socket)), [](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            telemetry::log_event(LogLevel::Error, "connection_failed", {},
-                                 "A connection ended on an unexpected error; it was closed.",
-                                 {{"error", std::string_view(ex.what())}});
-          }
-        });
+    spawn_connection(worker, std::move(socket));
   }
 }
 
@@ -86,7 +76,7 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& ep) {
   acceptor.open(ep.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   // SO_REUSEPORT: each worker owns an acceptor on the same port and the kernel spreads
-  // connections across them, so a connection never changes threads.
+  // connections across them (a connection changes threads only to follow a task: hand_over).
   int one = 1;
   ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   acceptor.bind(ep);
@@ -158,8 +148,9 @@ int run_server(const config::ConfigSource& source, std::shared_ptr<const config:
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::uint32_t i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(shared));
+    workers.push_back(std::make_unique<Worker>(shared, static_cast<std::uint32_t>(workers.size())));
     shared.all_metrics.push_back(&workers.back()->metrics);
+    shared.workers.push_back(workers.back().get());
   }
   RegistryWiring wiring(prober, workers);
 

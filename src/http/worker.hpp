@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,9 +16,13 @@
 #include "http/engine_connection.hpp"
 #include "relay/live_exchanges.hpp"
 #include "relay/relay_deps.hpp"
+#include "tasks/task_directory.hpp"
+#include "tasks/task_table.hpp"
 #include "telemetry/serve_metrics.hpp"
 
 namespace sy::http {
+
+struct Worker;
 
 struct ServerShared {
   const config::ConfigSource& source;  // what a reload re-reads
@@ -27,11 +32,20 @@ struct ServerShared {
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> active_requests{0};
   std::int64_t started_unix_s = 0;
+  // Which thread each native task lives on (bounded: queued, running and retained tasks).
+  tasks::TaskDirectory task_directory{kMaxTasks};
+  std::vector<Worker*> workers;  // every I/O thread, by index; filled before threads start
+
+  static constexpr std::size_t kMaxTasks = 100'000;
 };
 
 struct Worker {
-  explicit Worker(ServerShared& shared_state)
-      : shared(shared_state), io(1), engines(io.get_executor(), timers, 256) {
+  Worker(ServerShared& shared_state, std::uint32_t thread_index)
+      : shared(shared_state),
+        index(thread_index),
+        io(1),
+        engines(io.get_executor(), timers, 256),
+        tasks(shared_state.task_directory, timers, tasks::TaskLimits{}, &unix_ms_now) {
     relay_deps_.executor = io.get_executor();
     relay_deps_.metrics = &metrics;
     relay_deps_.control = &shared.control;
@@ -61,6 +75,7 @@ struct Worker {
   [[nodiscard]] const relay::RelayDeps& relay_deps() const noexcept { return relay_deps_; }
 
   ServerShared& shared;
+  const std::uint32_t index;  // in shared.workers
 
  private:
   // The one buffer every relayed stream on this thread reads engine bytes into. A stream
@@ -80,11 +95,18 @@ struct Worker {
  public:
   // Declared before io: ~io_context destroys the coroutines still suspended on it, and their
   // registrations unlink from this list.
-  relay::LiveExchanges live;  // exchanges talking to engines now (ended on shutdown)
+  relay::LiveExchanges live;   // exchanges talking to engines now (ended on shutdown)
   relay::ThreadTimers timers;  // this thread's deadlines: stall, deadline, idle (one Asio timer)
   boost::asio::io_context io;
   telemetry::WorkerMetrics metrics;
   Http1EngineConnector engines;  // this thread's engine connections and idle pool
+  tasks::TaskTable tasks;        // the native tasks at home on this thread
+
+  static std::int64_t unix_ms_now() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 }  // namespace sy::http

@@ -1,14 +1,11 @@
 #include "relay/admission_wait.hpp"
 
-#include <fmt/format.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 
 #include "control/admission_waiter.hpp"
 #include "control/slot_board.hpp"
-#include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
 
 namespace sy::relay {
@@ -21,15 +18,15 @@ namespace {
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 
-// The streamed request learns that it waits, and where it stands (SSE comments, which OpenAI
-// clients ignore). The head goes out with the first one.
+// The streamed request learns that it waits, and where it stands (in the client's format: for
+// OpenAI clients an SSE comment they ignore). The head goes out with the first one.
 asio::awaitable<void> announce_position(StreamSink* sink, std::size_t position) {
   bool ok = true;
   if (!sink->stream_open()) ok = co_await sink->open_stream();
   if (!ok) co_return;
-  std::string comment;
-  sse::append_comment(comment, fmt::format("queued position={}", position + 1));
-  (void)co_await sink->send_events(comment);
+  std::string events;
+  sink->append_queue_position(events, position);
+  (void)co_await sink->send_events(events);
 }
 
 }  // namespace

@@ -10,14 +10,12 @@
 
 #include "admission/priority.hpp"
 #include "api/deadline.hpp"
-#include "api/error_body.hpp"
 #include "engines/upstream_request.hpp"
 #include "placement/placement.hpp"
 #include "relay/admission_wait.hpp"
 #include "relay/client_gone.hpp"
 #include "relay/exchange.hpp"
 #include "relay/request_shapes.hpp"
-#include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
 
 namespace sy::relay {
@@ -231,6 +229,7 @@ asio::awaitable<Placement> place_attempt(const RelayDeps* deps, const RequestInf
                        {{"endpoint", std::string_view(endpoint.url)},
                         {"pool", std::string_view(endpoint.pool_id)},
                         {"attempt", static_cast<std::uint64_t>(attempt + 1)}});
+  sink->placed(endpoint.pool_id, endpoint.url);
   auto upstream = engines::make_upstream_request(endpoint.protocol, generation_request(*request),
                                                  endpoint.base_path);
   if (!upstream) {
@@ -259,8 +258,7 @@ asio::awaitable<bool> answer_error(const RelayDeps* deps, const RequestInfo* inf
                         {"in_stream", in_stream}});
   if (in_stream) {
     std::string out;
-    sse::append_data_event(out, api::error_body(*error));
-    sse::append_done(out);
+    sink->append_stream_error(out, *error);
     deps->metrics->count_request(info->route, 200);
     co_return co_await sink->end_stream(out);
   }
@@ -278,8 +276,8 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
   // an answer; before any attempt failed, "every engine failed" (what a refusal after retries
   // becomes, see not_granted).
   ExchangeResult r;
-  r.error = Error{
-      ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
+  r.error =
+      Error{ErrorCode::UpstreamError, "Every engine that could serve the request failed.", {}, 0};
   if (!slot_ready(*deps, *info, *request, slot, r.error)) {
     (void)co_await answer_error(deps, info, sink, &r.error);
     co_return;
@@ -298,9 +296,9 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
   bool failed = false;  // the loop ended without an answer: r.error goes to the client
 
   for (std::uint32_t attempt = 0;; ++attempt) {
-    const Placement placed = co_await place_attempt(deps, info, request, &slot, sink, &on_gone,
-                                                    &excluded, attempt, retry_reason, &r.error,
-                                                    &current);
+    const Placement placed =
+        co_await place_attempt(deps, info, request, &slot, sink, &on_gone, &excluded, attempt,
+                               retry_reason, &r.error, &current);
     if (placed != Placement::Placed) {
       failed = placed == Placement::Refused;
       break;
@@ -332,9 +330,9 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
     if (r.outcome != ExchangeOutcome::RetryableFailure) break;  // answered, or the client left
 
     // Look again now: the registry may have changed while the attempt ran.
-    const bool retry = attempt + 1 < max_attempts(*info) &&
-                       could_retry_elsewhere(*deps, *request, slot, excluded,
-                                             current.endpoint_index);
+    const bool retry =
+        attempt + 1 < max_attempts(*info) &&
+        could_retry_elsewhere(*deps, *request, slot, excluded, current.endpoint_index);
     excluded.push_back(current.endpoint_index);
     log_failed_attempt(*info, *current.endpoint, r, retry);
     if (!retry) {

@@ -6,7 +6,6 @@
 #include "encoders/answer_encoder.hpp"
 #include "engines/engine_protocol.hpp"
 #include "relay/exchange_run.hpp"
-#include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
 
 namespace sy::relay {
@@ -68,8 +67,7 @@ asio::awaitable<void> ExchangeRun::relay_answer() {
   if (in_stream) {
     // The stream head already went out while the request was queued: report in-band.
     std::string out;
-    sse::append_data_event(out, client_body);
-    sse::append_done(out);
+    in_.sink->append_answer_event(out, static_cast<int>(status), client_body);
     (void)co_await in_.sink->end_stream(out);
   } else {
     (void)co_await in_.sink->send_answer(static_cast<int>(status),

@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "api/error_body.hpp"
-#include "sse/sse_writer.hpp"
-
 namespace sy::relay {
 
 using telemetry::UpstreamErrorKind;
@@ -57,11 +54,6 @@ std::optional<std::uint32_t> parse_retry_after_seconds(std::string_view value) {
     seconds = seconds * 10 + static_cast<std::uint32_t>(c - '0');
   }
   return seconds;
-}
-
-void append_stream_error(std::string& out, const Error& error) {
-  sse::append_data_event(out, api::error_body(error));
-  sse::append_done(out);
 }
 
 }  // namespace sy::relay

@@ -19,7 +19,5 @@ namespace sy::relay {
 [[nodiscard]] Error aborted_error(AbortReason reason);
 // Retry-After as delta-seconds (the form engines send); nullopt for an HTTP-date or garbage.
 [[nodiscard]] std::optional<std::uint32_t> parse_retry_after_seconds(std::string_view value);
-// Appends OpenAI's error event and the closing [DONE] for a stream that cannot go on.
-void append_stream_error(std::string& out, const Error& error);
 
 }  // namespace sy::relay

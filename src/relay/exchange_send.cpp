@@ -235,16 +235,14 @@ void ExchangeRun::arm_timer(TimePoint activity_deadline, bool body_phase) {
   timer_.start(*in_.deps->timers, *conn_, in_.deadline, recheck_after, activity_deadline);
 }
 
-void ExchangeRun::stop_timer() {
-  timer_.stop();
-}
+void ExchangeRun::stop_timer() { timer_.stop(); }
 
 void ExchangeRun::choose_encoding() {
   engine_shape_ =
       engines::wire_shape(in_.endpoint->protocol, in_.request->kind == api::CompletionKind::Chat);
   client_shape_ = client_shape(*in_.request);
   if (in_.request->stream) {
-    encoder_ = encoders::make_stream_encoder(
+    encoder_ = in_.sink->make_encoder(
         client_shape_, engine_shape_,
         client_shape_ == engine_shape_ ? encoders::ChunkIdentity{} : chunk_identity());
   }

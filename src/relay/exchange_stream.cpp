@@ -10,7 +10,6 @@
 #include "relay/exchange_errors.hpp"
 #include "relay/exchange_run.hpp"
 #include "sse/sse_parser.hpp"
-#include "sse/sse_writer.hpp"
 #include "telemetry/log.hpp"
 
 namespace sy::relay {
@@ -116,10 +115,11 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
       if (!st.done && !st.engine_error &&
           sse_parser.feed(r.payload, on_event) == sse::ParseStatus::EventTooLarge) {
         metrics_.count_upstream_error(UpstreamErrorKind::Protocol);
-        append_stream_error(out, Error{ErrorCode::UpstreamError,
-                                       "The engine sent an event larger than the relay accepts.",
-                                       {},
-                                       0});
+        in_.sink->append_stream_error(
+            out, Error{ErrorCode::UpstreamError,
+                       "The engine sent an event larger than the relay accepts.",
+                       {},
+                       0});
         st.stream_failed = true;
         st.event_too_large = true;
         st.done = true;
@@ -138,8 +138,8 @@ asio::awaitable<void> ExchangeRun::relay_stream() {
       read_failed = true;
     }
     if (st.engine_error) {
-      // The engine's error event is already in `out`; end the stream the way OpenAI does.
-      sse::append_done(out);
+      // The engine's error event is already in `out`; end the stream the client's way.
+      in_.sink->append_end_after_error(out);
       st.done = true;
       st.stream_failed = true;
     }
@@ -215,7 +215,7 @@ asio::awaitable<void> ExchangeRun::end_broken_stream(std::string& out, bool stre
   Error error;
   if (live_.aborted != AbortReason::None) {
     error = aborted_error(live_.aborted);
-    append_stream_error(out, error);
+    in_.sink->append_stream_error(out, error);
   } else if (stream_failed) {  // the error event is in `out` already
     error =
         Error{ErrorCode::UpstreamError, "The engine reported an error during the stream.", {}, 0};
@@ -223,15 +223,15 @@ asio::awaitable<void> ExchangeRun::end_broken_stream(std::string& out, bool stre
     metrics_.deadline_exceeded.inc();
     error = Error{
         ErrorCode::DeadlineExceeded, "The request's deadline passed during the stream.", {}, 0};
-    append_stream_error(out, error);
+    in_.sink->append_stream_error(out, error);
   } else if (fired == TimerReason::Activity) {
     metrics_.count_upstream_error(UpstreamErrorKind::Stalled);
     error = engine_failure(UpstreamErrorKind::Stalled, in_.endpoint->url);
-    append_stream_error(out, error);
+    in_.sink->append_stream_error(out, error);
   } else {
     metrics_.count_upstream_error(UpstreamErrorKind::Reset);
     error = engine_failure(UpstreamErrorKind::Reset, in_.endpoint->url);
-    append_stream_error(out, error);
+    in_.sink->append_stream_error(out, error);
   }
   (void)co_await in_.sink->end_stream(out);
   telemetry::log_event(LogLevel::Warn, "stream_error", in_.info->correlation_id,

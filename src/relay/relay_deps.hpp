@@ -25,7 +25,7 @@
 namespace sy::relay {
 
 struct RelayDeps {
-  boost::asio::any_io_executor executor;  // the request's I/O thread
+  boost::asio::any_io_executor executor;        // the request's I/O thread
   telemetry::WorkerMetrics* metrics = nullptr;  // this thread's shard
   control::ControlPlane* control = nullptr;
   EngineConnector* engines = nullptr;  // this thread's engine connections

@@ -20,7 +20,7 @@ struct RequestInfo {
   TimePoint arrived;
   telemetry::Route route = telemetry::Route::Other;
   // The X- headers the pipeline interprets, as sent (see the accessors; most requests send none).
-  PackedStrings<4> headers;
+  PackedStrings<5> headers;
   // The configuration in force when the request was admitted: a reload changes nothing for it.
   std::shared_ptr<const config::Config> config;
 
@@ -35,6 +35,9 @@ struct RequestInfo {
   }
   [[nodiscard]] std::string_view session_id() const noexcept {  // X-Session-Id
     return headers.get(3);
+  }
+  [[nodiscard]] std::string_view last_event_id() const noexcept {  // Last-Event-ID
+    return headers.get(4);
   }
 };
 

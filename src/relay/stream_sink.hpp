@@ -7,14 +7,24 @@
 // Implementations: http/http1_sink.* (HTTP/1.1 chunked SSE, HTTP/1.0 close-delimited SSE, unary
 // JSON). Native task streams, HTTP/2 and an agent tunnel add theirs.
 //
+// The sink also owns the client's stream format: the encoder of the engine's events, and the
+// few events the pipeline writes itself (where the request waits, an error that ends the stream,
+// the end after an engine's error, a whole answer inside an open stream). The defaults are
+// OpenAI's SSE format; a sink for another client protocol (native task frames) overrides them.
+//
 // Thread: the request's I/O thread. Every write returns false when it failed; a failed write
 // also marks the client gone.
 
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "common/error.hpp"
+#include "encoders/stream_encoder.hpp"
+#include "engines/engine_event.hpp"
 
 namespace sy::relay {
 
@@ -48,6 +58,23 @@ class StreamSink {
   // Sends the last events (may be empty) and ends the stream.
   [[nodiscard]] virtual boost::asio::awaitable<bool> end_stream(std::string_view events) = 0;
   [[nodiscard]] virtual bool stream_open() const noexcept = 0;
+
+  // ---- the client's stream format (OpenAI SSE unless a sink overrides it) ----
+  // The encoder of the engine's events (shape `engine`) for this client. `client` and `identity`
+  // are what an OpenAI client of the request expects.
+  [[nodiscard]] virtual std::unique_ptr<encoders::StreamEncoder> make_encoder(
+      engines::WireShape client, engines::WireShape engine, encoders::ChunkIdentity identity);
+  // Where a streamed request waits (0: first in line). OpenAI: an SSE comment.
+  virtual void append_queue_position(std::string& out, std::size_t position);
+  // An error that ends the stream. OpenAI: an error event, then [DONE].
+  virtual void append_stream_error(std::string& out, const Error& error);
+  // The end of a stream whose last event was the engine's own error. OpenAI: [DONE].
+  virtual void append_end_after_error(std::string& out);
+  // A whole answer of the engine (`status`, JSON `body`) inside an open stream. OpenAI: one data
+  // event with the body, then [DONE].
+  virtual void append_answer_event(std::string& out, int status, std::string_view body);
+  // The request was placed on an engine (each attempt). OpenAI: nothing to tell the client.
+  virtual void placed(std::string_view /*pool_id*/, std::string_view /*replica_id*/) {}
 
   // ---- the client leaving ----
   // Starts watching the client; from now on `listener` (may be null) hears when it leaves.

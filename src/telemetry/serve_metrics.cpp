@@ -58,6 +58,18 @@ std::string_view route_label(Route r) noexcept {
       return "/metrics";
     case Route::AdminReload:
       return "/admin/reload";
+    case Route::TaskSubmit:
+      return "/v1/tasks";
+    case Route::TaskStatus:
+      return "/v1/tasks/{id}";
+    case Route::TaskStream:
+      return "/v1/tasks/{id}/stream";
+    case Route::TaskCancel:
+      return "/v1/tasks/{id}/cancel";
+    case Route::TaskRun:
+      return "task";
+    case Route::OpenApi:
+      return "/openapi.yaml";
     default:
       return "other";
   }
@@ -194,6 +206,12 @@ std::string render_metrics(std::span<const WorkerMetrics* const> shards, const C
                    shards, [](const WorkerMetrics& m) -> const auto& {
                      return m.tokens_after_client_left;
                    }));
+  write_header(out, "switchyard_connections_handed_over_total", "counter",
+               "Client connections moved to the I/O thread of the task they asked for.");
+  write_sample(
+      out, "switchyard_connections_handed_over_total", {},
+      sum_counter(
+          shards, [](const WorkerMetrics& m) -> const auto& { return m.connections_handed_over; }));
   write_header(out, "switchyard_upstream_retries_total", "counter",
                "Attempts sent to another endpoint after a failure, by the failure's kind.");
   for (const UpstreamErrorKind kind :

@@ -25,14 +25,21 @@ enum class Route : std::uint8_t {
   Ready,
   Metrics,
   AdminReload,
+  TaskSubmit,  // POST /v1/tasks
+  TaskStatus,  // GET /v1/tasks/{id}
+  TaskStream,  // GET /v1/tasks/{id}/stream
+  TaskCancel,  // POST /v1/tasks/{id}/cancel
+  TaskRun,     // a task's own run through the pipeline (its outcome: 200, 499 when canceled...)
+  OpenApi,     // GET /openapi.yaml
   Other,
   kCount
 };
 [[nodiscard]] std::string_view route_label(Route r) noexcept;
 
 // The status codes we count individually; anything else lands in "other".
-inline constexpr std::array<int, 19> kCountedStatuses = {
-    200, 204, 400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 431, 499, 500, 502, 503, 504, 0};
+inline constexpr std::array<int, 21> kCountedStatuses = {200, 202, 204, 400, 401, 403, 404,
+                                                         405, 408, 409, 410, 413, 422, 429,
+                                                         431, 499, 500, 502, 503, 504, 0};
 [[nodiscard]] std::size_t status_slot(int status) noexcept;
 
 enum class UpstreamErrorKind : std::uint8_t {
@@ -64,6 +71,7 @@ struct WorkerMetrics {
       upstream_errors;
   telemetry::Counter client_disconnects;
   telemetry::Counter tokens_after_client_left;
+  telemetry::Counter connections_handed_over;  // moved to the thread of the task they asked for
   // Retries that went out to another endpoint, by the failure that caused them.
   std::array<telemetry::Counter, static_cast<std::size_t>(UpstreamErrorKind::kCount)> retries;
   telemetry::Counter deadline_exceeded;

@@ -19,6 +19,10 @@ const std::vector<ErrorCode>& all_codes() {
       ErrorCode::HeadersTooLarge, ErrorCode::QueueFull,        ErrorCode::PoolUnavailable,
       ErrorCode::ShuttingDown,    ErrorCode::DeadlineExceeded, ErrorCode::UpstreamError,
       ErrorCode::UpstreamTimeout, ErrorCode::StreamStalled,    ErrorCode::Internal,
+      ErrorCode::EndpointRemoved, ErrorCode::Unauthorized,     ErrorCode::AdminDisabled,
+      ErrorCode::InvalidConfig,   ErrorCode::RestartRequired,  ErrorCode::TaskNotFound,
+      ErrorCode::TaskExists,      ErrorCode::FramesExpired,    ErrorCode::DeadlineUnmet,
+      ErrorCode::BudgetExhausted, ErrorCode::Canceled,
   };
   return kAll;
 }
@@ -40,9 +44,30 @@ TEST(ErrorInfo, GivesEveryCodeADistinctCodeString) {
 }
 
 TEST(ErrorInfo, CoversTheWholeEnum) {
-  // The last enumerator is Internal; every value up to it is in all_codes(), so the table above is
-  // complete. Adding an enumerator without extending all_codes() fails here.
-  EXPECT_EQ(static_cast<std::size_t>(ErrorCode::Internal) + 1, all_codes().size());
+  // The last enumerator is Canceled; every value up to it is in all_codes(), so the table above
+  // is complete. Adding an enumerator without extending all_codes() fails here.
+  EXPECT_EQ(static_cast<std::size_t>(ErrorCode::Canceled) + 1, all_codes().size());
+}
+
+// The native API speaks llama-orch's taxonomy (plus the codes api/openapi.yaml adds); the
+// same internal error feeds both APIs.
+TEST(ErrorInfo, GivesEveryCodeANativeCodeFromTheTaxonomy) {
+  const std::set<std::string_view> taxonomy = {
+      "ADMISSION_REJECT", "QUEUE_FULL_DROP_LRU", "INVALID_PARAMS",   "POOL_UNREADY",
+      "POOL_UNAVAILABLE", "REPLICA_EXHAUSTED",   "DECODE_TIMEOUT",   "WORKER_RESET",
+      "INTERNAL",         "DEADLINE_UNMET",      "MODEL_DEPRECATED", "UNTRUSTED_ARTIFACT",
+      "CANCELED",         "DEADLINE_EXCEEDED",   "BUDGET_EXHAUSTED", "NOT_FOUND",
+      "FRAMES_EXPIRED",   "TASK_EXISTS",         "SHUTTING_DOWN",    "UNAUTHORIZED",
+      "FORBIDDEN"};
+  for (ErrorCode c : all_codes()) {
+    EXPECT_EQ(taxonomy.count(error_info(c).native), 1u) << error_info(c).code;
+  }
+  EXPECT_EQ(error_info(ErrorCode::InvalidParams).native, "INVALID_PARAMS");
+  EXPECT_EQ(error_info(ErrorCode::QueueFull).native, "ADMISSION_REJECT");
+  EXPECT_EQ(error_info(ErrorCode::UpstreamError).native, "WORKER_RESET");
+  EXPECT_EQ(error_info(ErrorCode::StreamStalled).native, "DECODE_TIMEOUT");
+  EXPECT_EQ(error_info(ErrorCode::DeadlineUnmet).native, "DEADLINE_UNMET");
+  EXPECT_EQ(error_info(ErrorCode::FramesExpired).http_status, 410);
 }
 
 struct Expected {
