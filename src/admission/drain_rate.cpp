@@ -65,4 +65,11 @@ std::uint32_t DrainRate::retry_after_ms(std::size_t queued_ahead, TimePoint now)
   return static_cast<std::uint32_t>(std::lround(clamped));
 }
 
+std::uint64_t DrainRate::expected_wait_ms(std::size_t items, TimePoint now) const {
+  const double n = static_cast<double>(items);
+  const double rate = per_second(now);
+  return static_cast<std::uint64_t>(
+      std::llround(rate > 0.0 ? n * 1000.0 / rate : n * kFallbackMsPerItem));
+}
+
 }  // namespace sy::admission

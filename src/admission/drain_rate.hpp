@@ -43,6 +43,10 @@ class DrainRate {
   // of 1000 ms per item without data), clamped to [100, 60000].
   [[nodiscard]] std::uint32_t retry_after_ms(std::size_t queued_ahead, TimePoint now) const;
 
+  // Estimated milliseconds until `items` more dispatches at the live rate (the fallback of
+  // 1000 ms per item without data), not clamped: when a queued request should start.
+  [[nodiscard]] std::uint64_t expected_wait_ms(std::size_t items, TimePoint now) const;
+
  private:
   [[nodiscard]] double weight_at(TimePoint now) const;
 

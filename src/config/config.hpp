@@ -107,6 +107,14 @@ struct Sessions {
   std::uint32_t max_entries = 100000;
 };
 
+// The native task API: what a task keeps, for how long, and how many the server holds.
+struct Tasks {
+  std::uint32_t max_frames = 4096;          // frames kept per task (the oldest go first)
+  std::uint32_t max_frame_bytes = 1048576;  // bytes of frames kept per task
+  std::uint32_t retention_ms = 60000;       // how long a finished task is kept
+  std::uint32_t max_tasks = 100000;         // queued, running and retained, together
+};
+
 // The admin routes (POST /admin/reload) answer only a client that sends
 // `Authorization: Bearer <token>`; with no token configured they are disabled.
 inline constexpr std::size_t kMinAdminTokenBytes = 16;
@@ -134,6 +142,7 @@ struct Config {
   Breaker breaker;
   Retry retry;
   Sessions sessions;
+  Tasks tasks;
   std::vector<Pool> pools;
   Admin admin;
   std::string log_level = "info";  // trace|debug|info|warn|error|off

@@ -160,6 +160,23 @@ Status parse_sessions(const Source& src, const Field& node, Sessions& out) {
                         });
 }
 
+Status parse_tasks(const Source& src, const Field& node, Tasks& out) {
+  constexpr std::string_view kWhere = "tasks";
+  return for_each_entry(src, node, kWhere,
+                        [&](const std::string& key, const YAML::Node& k, const Field& v) -> Status {
+                          const std::string path = join_path(kWhere, key);
+                          if (key == "max_frames")
+                            return read_uint(src, v, path, out.max_frames, 1);
+                          if (key == "max_frame_bytes") {
+                            return read_uint(src, v, path, out.max_frame_bytes, 1024);
+                          }
+                          if (key == "retention_ms")
+                            return read_uint(src, v, path, out.retention_ms);
+                          if (key == "max_tasks") return read_uint(src, v, path, out.max_tasks, 1);
+                          return unknown_key(src, k, kWhere);
+                        });
+}
+
 Status parse_admin(const Source& src, const Field& node, Admin& out) {
   constexpr std::string_view kWhere = "admin";
   return for_each_entry(src, node, kWhere,
@@ -351,6 +368,7 @@ Status parse_root(const Source& src, const YAML::Node& root, Config& cfg) {
                           if (key == "breaker") return parse_breaker(src, v, cfg.breaker);
                           if (key == "retry") return parse_retry(src, v, cfg.retry);
                           if (key == "sessions") return parse_sessions(src, v, cfg.sessions);
+                          if (key == "tasks") return parse_tasks(src, v, cfg.tasks);
                           if (key == "pools") return parse_pools(src, v, cfg.pools);
                           if (key == "admin") return parse_admin(src, v, cfg.admin);
                           return unknown_key(src, k, "");

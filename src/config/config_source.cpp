@@ -38,6 +38,10 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
        "breaker.max_ejection_percent");
   note(running.sessions.ttl_ms != next.sessions.ttl_ms, "sessions.ttl_ms");
   note(running.sessions.max_entries != next.sessions.max_entries, "sessions.max_entries");
+  note(running.tasks.max_frames != next.tasks.max_frames, "tasks.max_frames");
+  note(running.tasks.max_frame_bytes != next.tasks.max_frame_bytes, "tasks.max_frame_bytes");
+  note(running.tasks.retention_ms != next.tasks.retention_ms, "tasks.retention_ms");
+  note(running.tasks.max_tasks != next.tasks.max_tasks, "tasks.max_tasks");
   note(running.health.healthy_after != next.health.healthy_after, "health.healthy_after");
   note(running.health.unhealthy_after != next.health.unhealthy_after, "health.unhealthy_after");
   return changed;

@@ -22,10 +22,11 @@ struct AdmissionWaiter {
   boost::asio::any_io_executor executor;
   boost::asio::steady_timer wake;  // the coroutine waits on it; cancelled to wake it
   State state = State::Waiting;
-  bool queued = false;         // the scheduler put it in a queue (not dispatched at once)
-  std::uint32_t endpoint = 0;  // Granted
-  std::size_t position = 0;    // last known 0-based queue position
-  Error error;                 // Rejected
+  bool queued = false;                   // the scheduler put it in a queue (not dispatched at once)
+  std::uint32_t endpoint = 0;            // Granted
+  std::size_t position = 0;              // last known 0-based queue position
+  std::uint64_t predicted_start_ms = 0;  // queued: when it should start (ms from the estimate)
+  Error error;                           // Rejected
 };
 
 }  // namespace sy::control

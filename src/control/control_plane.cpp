@@ -216,10 +216,12 @@ void ControlPlane::submit(Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter
       case SubmitOutcome::Kind::Queued: {
         pending_.emplace(id, Pending{waiter});
         const std::size_t position = out.queue_position;
-        asio::post(waiter->executor, [waiter, position] {
+        const std::uint64_t predicted = out.predicted_start_ms;
+        asio::post(waiter->executor, [waiter, position, predicted] {
           if (waiter->state != AdmissionWaiter::State::Waiting) return;
           waiter->queued = true;
           waiter->position = position;
+          waiter->predicted_start_ms = predicted;
           waiter->wake.cancel();
         });
         break;
@@ -272,7 +274,11 @@ void ControlPlane::query_position(std::uint64_t id, std::shared_ptr<AdmissionWai
   asio::post(control_, [this, id, waiter = std::move(waiter)] {
     auto pos = scheduler_->queue_position(id);
     if (!pos) return;
-    asio::post(waiter->executor, [waiter, p = *pos] { waiter->position = p; });
+    const std::uint64_t predicted = scheduler_->predicted_start_ms(id, Clock::now()).value_or(0);
+    asio::post(waiter->executor, [waiter, p = *pos, predicted] {
+      waiter->position = p;
+      waiter->predicted_start_ms = predicted;
+    });
   });
 }
 

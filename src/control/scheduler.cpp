@@ -288,6 +288,7 @@ SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
       (ticket.priority == Priority::Interactive ? state.queue.size(Priority::Interactive)
                                                 : state.queue.size()) -
       1;
+  outcome.predicted_start_ms = state.drain.expected_wait_ms(outcome.queue_position + 1, now);
   if (pushed.evicted) {
     forget_queued(state, *pushed.evicted);
     outcome.evicted = pushed.evicted;
@@ -453,6 +454,16 @@ std::optional<std::size_t> Scheduler::queue_position(std::uint64_t id) const {
   auto model = queues_.find(ticket->second.model);
   if (model == queues_.end()) return std::nullopt;
   return model->second.queue.position(id);
+}
+
+std::optional<std::uint64_t> Scheduler::predicted_start_ms(std::uint64_t id, TimePoint now) const {
+  auto ticket = waiting_.find(id);
+  if (ticket == waiting_.end()) return std::nullopt;
+  auto model = queues_.find(ticket->second.model);
+  if (model == queues_.end()) return std::nullopt;
+  const auto position = model->second.queue.position(id);
+  if (!position) return std::nullopt;
+  return model->second.drain.expected_wait_ms(*position + 1, now);
 }
 
 std::size_t Scheduler::queue_depth(std::string_view model, Priority priority) const {

@@ -89,6 +89,8 @@ struct SubmitOutcome {
   Kind kind = Kind::Rejected;
   std::uint32_t endpoint = 0;      // Dispatched
   std::size_t queue_position = 0;  // Queued (0-based, in dispatch order)
+  // Queued: when it should start, from the model's live drain rate (ms from now).
+  std::uint64_t predicted_start_ms = 0;
   // Rejected:
   //   ModelNotFound    no pool lists the model (param "model");
   //   InvalidParams    needed_ctx exceeds every pool's ctx_max (param "max_tokens");
@@ -151,6 +153,10 @@ class Scheduler {
   [[nodiscard]] std::vector<Dispatch> poll(TimePoint now);
 
   [[nodiscard]] std::optional<std::size_t> queue_position(std::uint64_t id) const;
+  // When the queued ticket `id` should start, in ms from `now` (the live drain rate of its
+  // model, as for SubmitOutcome::predicted_start_ms); nullopt when it is not queued.
+  [[nodiscard]] std::optional<std::uint64_t> predicted_start_ms(std::uint64_t id,
+                                                                TimePoint now) const;
   [[nodiscard]] std::size_t queue_depth(std::string_view model, admission::Priority priority) const;
   [[nodiscard]] std::uint32_t in_flight(std::uint32_t endpoint) const;
   [[nodiscard]] placement::BreakerState breaker_state(std::uint32_t endpoint, TimePoint now) const;

@@ -145,6 +145,9 @@ int run_server(const config::ConfigSource& source, std::shared_ptr<const config:
   HealthProber prober(control_io, control);
   ServerShared shared{source, control, gauges};
   shared.started_unix_s = static_cast<std::int64_t>(std::time(nullptr));
+  shared.task_directory.set_max_tasks(config.tasks.max_tasks);
+  shared.task_limits.frames = {config.tasks.max_frames, config.tasks.max_frame_bytes};
+  shared.task_limits.retention = Millis(config.tasks.retention_ms);
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::uint32_t i = 0; i < threads; ++i) {

@@ -32,11 +32,11 @@ struct ServerShared {
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> active_requests{0};
   std::int64_t started_unix_s = 0;
-  // Which thread each native task lives on (bounded: queued, running and retained tasks).
-  tasks::TaskDirectory task_directory{kMaxTasks};
+  // Which thread each native task lives on (bounded by tasks.max_tasks: queued, running and
+  // retained tasks), and what each keeps (set from the configuration before the workers exist).
+  tasks::TaskDirectory task_directory{config::Tasks{}.max_tasks};
+  tasks::TaskLimits task_limits;
   std::vector<Worker*> workers;  // every I/O thread, by index; filled before threads start
-
-  static constexpr std::size_t kMaxTasks = 100'000;
 };
 
 struct Worker {
@@ -45,7 +45,7 @@ struct Worker {
         index(thread_index),
         io(1),
         engines(io.get_executor(), timers, 256),
-        tasks(shared_state.task_directory, timers, tasks::TaskLimits{}, &unix_ms_now) {
+        tasks(shared_state.task_directory, timers, shared_state.task_limits, &unix_ms_now) {
     relay_deps_.executor = io.get_executor();
     relay_deps_.metrics = &metrics;
     relay_deps_.control = &shared.control;

@@ -20,12 +20,13 @@ constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 
 // The streamed request learns that it waits, and where it stands (in the client's format: for
 // OpenAI clients an SSE comment they ignore). The head goes out with the first one.
-asio::awaitable<void> announce_position(StreamSink* sink, std::size_t position) {
+asio::awaitable<void> announce_position(StreamSink* sink, std::size_t position,
+                                        std::uint64_t predicted_start_ms) {
   bool ok = true;
   if (!sink->stream_open()) ok = co_await sink->open_stream();
   if (!ok) co_return;
   std::string events;
-  sink->append_queue_position(events, position);
+  sink->append_queue_position(events, position, predicted_start_ms);
   (void)co_await sink->send_events(events);
 }
 
@@ -87,7 +88,7 @@ asio::awaitable<SlotOutcome> wait_for_slot(const RelayDeps* deps_in, const Reque
            {"queue_position", static_cast<std::uint64_t>(waiter->position)}});
     }
     if (request->stream && waiter->queued) {
-      co_await announce_position(sink, waiter->position);
+      co_await announce_position(sink, waiter->position, waiter->predicted_start_ms);
       control.query_position(ticket_id, waiter);
     }
   }

@@ -12,7 +12,8 @@ std::unique_ptr<encoders::StreamEncoder> StreamSink::make_encoder(
   return encoders::make_stream_encoder(client, engine, std::move(identity));
 }
 
-void StreamSink::append_queue_position(std::string& out, std::size_t position) {
+void StreamSink::append_queue_position(std::string& out, std::size_t position,
+                                       std::uint64_t /*predicted_start_ms*/) {
   // A comment, which OpenAI clients ignore.
   sse::append_comment(out, fmt::format("queued position={}", position + 1));
 }

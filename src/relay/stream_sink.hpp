@@ -64,8 +64,10 @@ class StreamSink {
   // are what an OpenAI client of the request expects.
   [[nodiscard]] virtual std::unique_ptr<encoders::StreamEncoder> make_encoder(
       engines::WireShape client, engines::WireShape engine, encoders::ChunkIdentity identity);
-  // Where a streamed request waits (0: first in line). OpenAI: an SSE comment.
-  virtual void append_queue_position(std::string& out, std::size_t position);
+  // Where a streamed request waits (0: first in line) and when it should start (ms from now,
+  // admission's live estimate). OpenAI: an SSE comment with the position.
+  virtual void append_queue_position(std::string& out, std::size_t position,
+                                     std::uint64_t predicted_start_ms);
   // An error that ends the stream. OpenAI: an error event, then [DONE].
   virtual void append_stream_error(std::string& out, const Error& error);
   // The end of a stream whose last event was the engine's own error. OpenAI: [DONE].

@@ -17,6 +17,11 @@ namespace sy::tasks {
 class TaskDirectory {
  public:
   explicit TaskDirectory(std::size_t max_tasks) : max_tasks_(max_tasks) {}
+  // Before the I/O threads start (the configuration's tasks.max_tasks).
+  void set_max_tasks(std::size_t max_tasks) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    max_tasks_ = max_tasks;
+  }
 
   enum class Reserve : std::uint8_t { Ok, Exists, Full };
   // Reserves `id` for the thread `home`.

@@ -113,13 +113,16 @@ std::unique_ptr<encoders::StreamEncoder> TaskSink::make_encoder(
   return std::make_unique<TaskEncoder>();
 }
 
-void TaskSink::append_queue_position(std::string& out, std::size_t position) {
+void TaskSink::append_queue_position(std::string& out, std::size_t position,
+                                     std::uint64_t predicted_start_ms) {
   // The native API counts places from 1 for a queued task (0 is a task that starts now).
   task_.set_queue_position(position + 1);
+  task_.set_predicted_start_ms(predicted_start_ms);
   scratch_.clear();
   JsonWriter(scratch_)
       .begin_object()
       .field("queue_position", static_cast<std::uint64_t>(position + 1))
+      .field("predicted_start_ms", predicted_start_ms)
       .end_object();
   append_record(out, "metrics", scratch_);
 }

@@ -44,7 +44,8 @@ class TaskSink final : public relay::StreamSink {
   [[nodiscard]] std::unique_ptr<encoders::StreamEncoder> make_encoder(
       engines::WireShape client, engines::WireShape engine,
       encoders::ChunkIdentity identity) override;
-  void append_queue_position(std::string& out, std::size_t position) override;
+  void append_queue_position(std::string& out, std::size_t position,
+                             std::uint64_t predicted_start_ms) override;
   void append_stream_error(std::string& out, const Error& error) override;
   void append_end_after_error(std::string& out) override;
   void append_answer_event(std::string& out, int status, std::string_view body) override;

@@ -33,10 +33,10 @@ after(async () => {
   await stopAll(procs);
 });
 
-async function setup({ sim: simOpts = {}, slots = 8 } = {}) {
+async function setup({ sim: simOpts = {}, slots = 8, config = {} } = {}) {
   const sim = await startSim({ ttftMs: 5, itlMs: 5, slots: 64, ...simOpts });
   procs.push(sim);
-  const serve = await startServe(serveConfig({ pools: [pool('sim-a', [sim], { slots })] }));
+  const serve = await startServe(serveConfig({ ...config, pools: [pool('sim-a', [sim], { slots })] }));
   procs.push(serve);
   return { sim, serve };
 }
@@ -213,9 +213,9 @@ describe('resume', () => {
   });
 
   it('a resume point whose frames were dropped is 410; a bad one 400', { timeout: ms(60000) }, async () => {
-    const { serve } = await setup({ sim: { itlMs: 0, tokens: 6000 } });
-    // More tokens than a task's frame log keeps (4,096 frames): the first frames are dropped.
-    const r = await submit(serve.port, taskBody({ seed: 3, maxTokens: 5000 }));
+    const { serve } = await setup({ sim: { itlMs: 0 }, config: { tasks: { max_frames: 64 } } });
+    // More tokens than the task's frame log keeps (64 frames): the first frames are dropped.
+    const r = await submit(serve.port, taskBody({ seed: 3, maxTokens: 500 }));
     assert.equal(r.status, 202);
     await waitFor(async () => (await httpRequest(serve.port, { path: `/v1/tasks/${r.body.task_id}` })).json().state === 'completed', ms(30000), 'task end');
     const gone = await httpRequest(serve.port, { path: `/v1/tasks/${r.body.task_id}/stream`, headers: { 'Last-Event-ID': '10' } });
@@ -225,10 +225,25 @@ describe('resume', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.json().code, 'INVALID_PARAMS');
     // The kept tail is still readable, ending with the terminal frame.
-    const tail = await follow(serve.port, r.body.task_id, { lastEventId: 5000 });
+    const tail = await follow(serve.port, r.body.task_id, { lastEventId: 480 });
     assert.equal(tail.complete, true);
+    // started is 1, the tokens 2..501, end 502.
+    assert.deepEqual(tail.frames.map((x) => x.id), Array.from({ length: 22 }, (_, i) => 481 + i));
     assert.equal(tail.frames.at(-1).event, 'end');
-    assert.equal(tail.frames.at(-1).data.tokens_out, 5000);
+    assert.equal(tail.frames.at(-1).data.tokens_out, 500);
+    const whole = await follow(serve.port, r.body.task_id);
+    assert.equal(whole.status, 410, 'a follower from the start needs frame 1, which is gone');
+  });
+
+  it('a finished task is kept for retention_ms, then forgotten', { timeout: ms(30000) }, async () => {
+    const { serve } = await setup({ config: { tasks: { retention_ms: 300 } } });
+    const r = await submit(serve.port, taskBody({ seed: 4, maxTokens: 3 }));
+    assert.equal(r.status, 202);
+    await waitFor(async () => (await httpRequest(serve.port, { path: `/v1/tasks/${r.body.task_id}` })).json().state === 'completed', ms(5000), 'task end');
+    await waitFor(async () => (await httpRequest(serve.port, { path: `/v1/tasks/${r.body.task_id}` })).status === 404, ms(5000), 'the task to be forgotten');
+    // Its id is free again.
+    const again = await submit(serve.port, taskBody({ seed: 4, maxTokens: 3, task_id: r.body.task_id }));
+    assert.equal(again.status, 202);
   });
 });
 
@@ -276,6 +291,8 @@ describe('cancel', () => {
     const second = await submit(serve.port, taskBody({ seed: 2, maxTokens: 5 }));
     assert.equal(second.status, 202);
     assert.equal(second.body.queue_position, 1, JSON.stringify(second.body));
+    // From the model's live drain rate (with no dispatch seen yet: 1 s per task ahead).
+    assert.ok(second.body.predicted_start_ms > 0, JSON.stringify(second.body));
     const followed = follow(serve.port, second.body.task_id);
     await sleep(50);
     assert.equal((await postJson(serve.port, `/v1/tasks/${second.body.task_id}/cancel`, {})).status, 204);
@@ -286,6 +303,45 @@ describe('cancel', () => {
     await waitFor(async () => metric(await serve.metrics(), 'switchyard_queue_depth', { model: 'sim-model', priority: 'interactive' }) === 0,
       ms(5000), 'the queue to empty');
     await postJson(serve.port, `/v1/tasks/${first.body.task_id}/cancel`, {});
+  });
+});
+
+describe('deadlines', () => {
+  it('a queued task whose deadline passes leaves the queue with an error frame', { timeout: ms(30000) }, async () => {
+    const { serve } = await setup({ slots: 1, sim: { itlMs: 20 } });
+    const first = await submit(serve.port, taskBody({ seed: 1, maxTokens: 300 }));
+    assert.equal(first.status, 202);
+    const late = await submit(serve.port, taskBody({ seed: 2, maxTokens: 5, deadline_ms: 300 }));
+    assert.equal(late.status, 202);
+    assert.equal(late.body.queue_position, 1);
+    const f = await follow(serve.port, late.body.task_id);
+    assert.equal(f.complete, true);
+    assert.equal(terminal(f.frames).length, 1);
+    const last = f.frames.at(-1);
+    assert.equal(last.event, 'error', JSON.stringify(f.frames));
+    assert.equal(last.data.code, 'DEADLINE_EXCEEDED');
+    assert.equal(f.frames.filter((x) => x.event === 'token').length, 0);
+    const st = (await httpRequest(serve.port, { path: `/v1/tasks/${late.body.task_id}` })).json();
+    assert.equal(st.state, 'failed');
+    assert.equal(st.error.code, 'DEADLINE_EXCEEDED');
+    await waitFor(async () => metric(await serve.metrics(), 'switchyard_queue_depth', { model: 'sim-model', priority: 'interactive' }) === 0,
+      ms(5000), 'the queue to empty');
+    await postJson(serve.port, `/v1/tasks/${first.body.task_id}/cancel`, {});
+  });
+
+  it('a running task whose deadline passes ends with DEADLINE_EXCEEDED and the engine stops', { timeout: ms(30000) }, async () => {
+    const { sim, serve } = await setup({ sim: { itlMs: 10 } });
+    const r = await submit(serve.port, taskBody({ seed: 6, maxTokens: 400, deadline_ms: 400 }));
+    assert.equal(r.status, 202);
+    const f = await follow(serve.port, r.body.task_id);
+    assert.equal(f.complete, true);
+    const last = f.frames.at(-1);
+    assert.equal(last.event, 'error', JSON.stringify(last));
+    assert.equal(last.data.code, 'DEADLINE_EXCEEDED');
+    const tokens = f.frames.filter((x) => x.event === 'token').length;
+    assert.ok(tokens > 0 && tokens < 400, `tokens: ${tokens}`);
+    assert.equal(terminal(f.frames).length, 1);
+    await waitFor(async () => (await sim.stats()).active === 0, ms(5000), 'the engine to stop');
   });
 });
 

@@ -31,6 +31,22 @@ TEST(DrainRate, TracksASteadyRate) {
   EXPECT_NEAR(rate.retry_after_ms(1, now), 100.0, 5.0);
 }
 
+// The predicted start of a queued request: the same live rate, without Retry-After's clamps.
+TEST(DrainRate, ExpectedWaitFollowsTheLiveRateUnclamped) {
+  const DrainRate idle;
+  EXPECT_EQ(idle.expected_wait_ms(0, t0), 0u);
+  EXPECT_EQ(idle.expected_wait_ms(3, t0), 3000u);      // the fallback without data
+  EXPECT_EQ(idle.expected_wait_ms(100, t0), 100000u);  // not clamped to 60 s
+  DrainRate rate;
+  TimePoint now = t0;
+  for (int i = 0; i < 1200; ++i) {  // 40 per second for 30 s
+    rate.on_dispatch(now);
+    now += milliseconds(25);
+  }
+  EXPECT_NEAR(static_cast<double>(rate.expected_wait_ms(1, now)), 25.0, 3.0);  // under 100 ms
+  EXPECT_NEAR(static_cast<double>(rate.expected_wait_ms(200, now)), 5000.0, 250.0);
+}
+
 TEST(DrainRate, ClampsFastRatesToTheFloor) {
   DrainRate rate;
   for (int i = 0; i < 100; ++i) rate.on_dispatch(t0);

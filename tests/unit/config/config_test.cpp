@@ -42,6 +42,11 @@ retry:
 sessions:
   ttl_ms: 1000
   max_entries: 50
+tasks:
+  max_frames: 100
+  max_frame_bytes: 65536
+  retention_ms: 5000
+  max_tasks: 300
 pools:
   - id: big-gpu
     models: [llama-3-70b, "meta/llama:70b"]
@@ -102,6 +107,10 @@ TEST(Config, ParsesFullExampleWithExactValues) {
   EXPECT_EQ(cfg->retry.backoff_max_ms, 100u);
   EXPECT_EQ(cfg->sessions.ttl_ms, 1000u);
   EXPECT_EQ(cfg->sessions.max_entries, 50u);
+  EXPECT_EQ(cfg->tasks.max_frames, 100u);
+  EXPECT_EQ(cfg->tasks.max_frame_bytes, 65536u);
+  EXPECT_EQ(cfg->tasks.retention_ms, 5000u);
+  EXPECT_EQ(cfg->tasks.max_tasks, 300u);
 
   ASSERT_EQ(cfg->pools.size(), 2u);
   const Pool& big = cfg->pools[0];
@@ -169,6 +178,8 @@ TEST(Config, GivesDefaultsForEmptyText) {
     EXPECT_EQ(cfg->queue.capacity, 1024u);
     EXPECT_EQ(cfg->queue.policy, OverflowPolicy::Reject);
     EXPECT_EQ(cfg->retry.max_attempts, 3u);
+    EXPECT_EQ(cfg->tasks.max_frames, 4096u);
+    EXPECT_EQ(cfg->tasks.retention_ms, 60000u);
     EXPECT_TRUE(cfg->pools.empty());
   }
 }
@@ -243,6 +254,10 @@ TEST(ConfigErrors, NamesOutOfRangeNumbers) {
   expect_error("limits:\n  stall_timeout_ms: 4294967296\n",
                "cfg.yaml:2:21: limits.stall_timeout_ms must be at most 4294967295");
   expect_error("threads: 257\n", "cfg.yaml:1:10: threads must be at most 256 (got '257')");
+  expect_error("tasks:\n  max_frame_bytes: 10\n",
+               "cfg.yaml:2:20: tasks.max_frame_bytes must be at least 1024 (got '10')");
+  expect_error("tasks:\n  max_frames: 0\n",
+               "cfg.yaml:2:15: tasks.max_frames must be at least 1 (got '0')");
   expect_error("retry:\n  max_attempts: 0\n",
                "cfg.yaml:2:17: retry.max_attempts must be at least 1 (got '0')");
   expect_error("retry:\n  backoff_base_ms: 50\n  backoff_max_ms: 10\n",

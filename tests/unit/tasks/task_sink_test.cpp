@@ -52,7 +52,7 @@ TEST(TaskSink, AStreamBecomesStartedTokensAndEnd) {
   TaskSink sink(task, &fixed_clock);
   run([&]() -> asio::awaitable<void> {
     std::string out;
-    sink.append_queue_position(out, 1);  // 0-based from admission: second in line
+    sink.append_queue_position(out, 1, 750);  // 0-based from admission: second in line
     EXPECT_TRUE(co_await sink.open_stream());
     EXPECT_TRUE(co_await sink.send_events(out));
     EXPECT_EQ(task.queue_position(), 2u);
@@ -71,8 +71,8 @@ TEST(TaskSink, AStreamBecomesStartedTokensAndEnd) {
   EXPECT_EQ(task.tokens_out(), 2u);
   EXPECT_TRUE(task.frames().ended());
   EXPECT_EQ(frames(task),
-            "id: 1\nevent: metrics\ndata: {\"queue_position\":2}\n\n"
-            "id: 2\nevent: started\ndata: {\"queue_position\":2,\"predicted_start_ms\":0,"
+            "id: 1\nevent: metrics\ndata: {\"queue_position\":2,\"predicted_start_ms\":750}\n\n"
+            "id: 2\nevent: started\ndata: {\"queue_position\":2,\"predicted_start_ms\":750,"
             "\"pool_id\":\"pool-a\",\"replica_id\":\"http://127.0.0.1:9\"}\n\n"
             "id: 3\nevent: token\ndata: {\"t\":\"Hi\",\"i\":0}\n\n"
             "id: 4\nevent: token\ndata: {\"t\":\"Hi\",\"i\":1}\n\n"
