@@ -12,18 +12,28 @@ TaskSink::TaskSink(Task& task, std::int64_t (*clock_unix_ms)() noexcept)
 void TaskSink::cancel() {
   if (task_.finished()) return;
   canceled_ = true;
-  scratch_.clear();
-  JsonWriter(scratch_)
-      .begin_object()
-      .field("tokens_out", task_.tokens_out())
-      .field("canceled", true)
-      .end_object();
-  task_.log().append("end", scratch_);
-  task_.finish(TaskState::Canceled, clock_unix_ms_(),
+  const std::int64_t now = clock_unix_ms_();
+  append_end(now, true);
+  task_.finish(TaskState::Canceled, now,
                Error{ErrorCode::Canceled, "The task was canceled.", {}, 0});
   task_.notify();
   // Closes the engine connection (or wakes the admission wait) now, not at the next read.
   if (listener_ != nullptr) listener_->client_gone();
+}
+
+void TaskSink::append_end(std::int64_t now, bool canceled) {
+  // decode_ms: llama-orch's older name of decode_time_ms, sent too for its clients.
+  const std::int64_t decode_ms =
+      task_.started_unix_ms() != 0 ? now - task_.started_unix_ms() : std::int64_t{0};
+  scratch_.clear();
+  JsonWriter w(scratch_);
+  w.begin_object()
+      .field("tokens_out", task_.tokens_out())
+      .field("decode_time_ms", decode_ms)
+      .field("decode_ms", decode_ms);
+  if (canceled) w.field("canceled", true);
+  w.end_object();
+  task_.log().append("end", scratch_);
 }
 
 void TaskSink::ensure_finished() {
@@ -73,16 +83,7 @@ boost::asio::awaitable<bool> TaskSink::end_stream(std::string_view records) {
   if (task_.finished()) co_return !canceled_;
   if (!append_records(records)) {
     const std::int64_t now = clock_unix_ms_();
-    const std::int64_t decode_ms =
-        task_.started_unix_ms() != 0 ? now - task_.started_unix_ms() : std::int64_t{0};
-    scratch_.clear();
-    JsonWriter(scratch_)
-        .begin_object()
-        .field("tokens_out", task_.tokens_out())
-        .field("decode_time_ms", decode_ms)
-        .field("decode_ms", decode_ms)
-        .end_object();
-    task_.log().append("end", scratch_);
+    append_end(now, false);
     task_.finish(TaskState::Completed, now);
   }
   task_.notify();

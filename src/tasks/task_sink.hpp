@@ -59,6 +59,8 @@ class TaskSink final : public relay::StreamSink {
   // Appends the records' frames; true when one was an error (the task then failed).
   bool append_records(std::string_view records);
   void fail(const Error& error);
+  // Appends the terminal `end` frame.
+  void append_end(std::int64_t now, bool canceled);
 
   Task& task_;
   std::int64_t (*clock_unix_ms_)() noexcept;

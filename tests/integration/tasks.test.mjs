@@ -299,7 +299,11 @@ describe('cancel', () => {
     const f = await followed;
     assert.equal(f.complete, true);
     assert.equal(f.frames.filter((x) => x.event === 'token').length, 0);
-    assert.deepEqual(f.frames.at(-1), { id: f.frames.at(-1).id, event: 'end', data: { tokens_out: 0, canceled: true } });
+    assert.deepEqual(f.frames.at(-1), {
+      id: f.frames.at(-1).id,
+      event: 'end',
+      data: { tokens_out: 0, decode_time_ms: 0, decode_ms: 0, canceled: true },
+    });
     await waitFor(async () => metric(await serve.metrics(), 'switchyard_queue_depth', { model: 'sim-model', priority: 'interactive' }) === 0,
       ms(5000), 'the queue to empty');
     await postJson(serve.port, `/v1/tasks/${first.body.task_id}/cancel`, {});

@@ -100,7 +100,8 @@ TEST(TaskSink, CancelEndsTheTaskAtOnceAndNothingFollows) {
   EXPECT_EQ(task.state(), TaskState::Canceled);
   const std::string all = frames(task);
   EXPECT_EQ(all.substr(all.rfind("id: ")),
-            "id: 3\nevent: end\ndata: {\"tokens_out\":1,\"canceled\":true}\n\n");
+            "id: 3\nevent: end\ndata: {\"tokens_out\":1,\"decode_time_ms\":0,\"decode_ms\":0,"
+            "\"canceled\":true}\n\n");
   EXPECT_EQ(task.frames().last_id(), 3u);
   EXPECT_EQ(listener.told, 1);
 }
