@@ -37,6 +37,13 @@ telemetry::Route route_of(std::string_view path) noexcept {
     if (slash > 0 && rest.substr(slash) == "/cancel") return telemetry::Route::TaskCancel;
   }
   if (path == "/openapi.yaml") return telemetry::Route::OpenApi;
+  if (path == "/v1/capabilities") return telemetry::Route::Capabilities;
+  if (path == "/v1/pools") return telemetry::Route::Pools;
+  if (path.starts_with(kPoolPathPrefix) && path.ends_with("/health") &&
+      path.size() > kPoolPathPrefix.size() + 7 &&
+      path.substr(kPoolPathPrefix.size()).find('/') == path.size() - kPoolPathPrefix.size() - 7) {
+    return telemetry::Route::PoolHealth;
+  }
   return telemetry::Route::Other;
 }
 

@@ -21,6 +21,8 @@ namespace sy::http {
 
 // GET /v1/models/{model} starts with this.
 inline constexpr std::string_view kModelPathPrefix = "/v1/models/";
+// GET /v1/pools/{id}/health starts with this.
+inline constexpr std::string_view kPoolPathPrefix = "/v1/pools/";
 // Every route of one task (/v1/tasks/{id}, .../stream, .../cancel) starts with this.
 inline constexpr std::string_view kTaskPathPrefix = "/v1/tasks/";
 

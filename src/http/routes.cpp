@@ -10,6 +10,7 @@
 #include "api/completion_request.hpp"
 #include "common/json_writer.hpp"
 #include "http/http1_sink.hpp"
+#include "http/pool_routes.hpp"
 #include "http/request_head.hpp"
 #include "http/task_routes.hpp"
 #include "relay/completion_pipeline.hpp"
@@ -201,7 +202,7 @@ asio::awaitable<bool> serve_completion(RequestContext& rc) {
   co_return sink->reusable();
 }
 
-constexpr std::array<RouteEntry, 12> kRoutes{{
+constexpr std::array<RouteEntry, 15> kRoutes{{
     {Route::ChatCompletions, Methods::Post, &serve_completion<api::CompletionKind::Chat>},
     {Route::Completions, Methods::Post, &serve_completion<api::CompletionKind::Text>},
     {Route::Models, Methods::Get, &serve_models},
@@ -214,6 +215,9 @@ constexpr std::array<RouteEntry, 12> kRoutes{{
     {Route::TaskStream, Methods::Get, &serve_task_stream},
     {Route::TaskCancel, Methods::Post, &serve_task_cancel},
     {Route::OpenApi, Methods::Get, &serve_openapi},
+    {Route::Capabilities, Methods::Get, &serve_capabilities},
+    {Route::Pools, Methods::Get, &serve_pools},
+    {Route::PoolHealth, Methods::Get, &serve_pool_health},
 }};
 
 }  // namespace

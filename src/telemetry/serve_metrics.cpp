@@ -70,6 +70,12 @@ std::string_view route_label(Route r) noexcept {
       return "task";
     case Route::OpenApi:
       return "/openapi.yaml";
+    case Route::Capabilities:
+      return "/v1/capabilities";
+    case Route::Pools:
+      return "/v1/pools";
+    case Route::PoolHealth:
+      return "/v1/pools/{id}/health";
     default:
       return "other";
   }

@@ -25,12 +25,15 @@ enum class Route : std::uint8_t {
   Ready,
   Metrics,
   AdminReload,
-  TaskSubmit,  // POST /v1/tasks
-  TaskStatus,  // GET /v1/tasks/{id}
-  TaskStream,  // GET /v1/tasks/{id}/stream
-  TaskCancel,  // POST /v1/tasks/{id}/cancel
-  TaskRun,     // a task's own run through the pipeline (its outcome: 200, 499 when canceled...)
-  OpenApi,     // GET /openapi.yaml
+  TaskSubmit,    // POST /v1/tasks
+  TaskStatus,    // GET /v1/tasks/{id}
+  TaskStream,    // GET /v1/tasks/{id}/stream
+  TaskCancel,    // POST /v1/tasks/{id}/cancel
+  TaskRun,       // a task's own run through the pipeline (its outcome: 200, 499 when canceled...)
+  OpenApi,       // GET /openapi.yaml
+  Capabilities,  // GET /v1/capabilities
+  Pools,         // GET /v1/pools
+  PoolHealth,    // GET /v1/pools/{id}/health
   Other,
   kCount
 };

@@ -163,6 +163,19 @@ describe('the native API against api/openapi.yaml', () => {
     assert.equal(f.frames.at(-1).event, 'error');
   });
 
+  it('discovery answers match the contract', { timeout: ms(30000) }, async () => {
+    for (const [template, path] of [
+      ['/v1/capabilities', '/v1/capabilities'],
+      ['/v1/pools', '/v1/pools'],
+      ['/v1/pools/{id}/health', '/v1/pools/sim-a/health'],
+      ['/v1/pools/{id}/health', '/v1/pools/no-such-pool/health'],
+    ]) {
+      check('GET', template, await httpRequest(serve.port, { path }));
+    }
+    const caps = (await httpRequest(serve.port, { path: '/v1/capabilities' })).json();
+    assert.equal(caps.api_version, doc.info.version);
+  });
+
   it('error answers match the contract', { timeout: ms(60000) }, async () => {
     const cases = [
       ['POST', '/v1/tasks', '/v1/tasks', { model_ref: 'sim-model' }],

@@ -349,6 +349,33 @@ describe('deadlines', () => {
   });
 });
 
+describe('discovery', () => {
+  it('capabilities and pool health come from the live registry and load', { timeout: ms(30000) }, async () => {
+    const { serve } = await setup({ slots: 2, sim: { itlMs: 20 } });
+    const caps = (await httpRequest(serve.port, { path: '/v1/capabilities' })).json();
+    assert.equal(caps.api_version, '1.0.0');
+    assert.equal(caps.engines.length, 1);
+    assert.deepEqual(caps.engines[0].model_refs, ['sim-model']);
+    assert.equal(caps.engines[0].pool_id, 'sim-a');
+    assert.equal(caps.engines[0].slots, 2);
+    const idle = (await httpRequest(serve.port, { path: '/v1/pools/sim-a/health' })).json();
+    assert.deepEqual(idle, { id: 'sim-a', live: true, ready: true, draining: false, slots_total: 2, slots_free: 2, queue_depth: 0 });
+    // Two running tasks take both slots; a third waits.
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await submit(serve.port, taskBody({ seed: i, maxTokens: 300 }))).body.task_id);
+    const busy = (await httpRequest(serve.port, { path: '/v1/pools' })).json();
+    assert.equal(busy.pools.length, 1);
+    assert.equal(busy.pools[0].slots_free, 0);
+    assert.equal(busy.pools[0].queue_depth, 1);
+    for (const id of ids) await postJson(serve.port, `/v1/tasks/${id}/cancel`, {});
+    await waitFor(async () => (await httpRequest(serve.port, { path: '/v1/pools/sim-a/health' })).json().slots_free === 2,
+      ms(5000), 'the slots to come back');
+    const missing = await httpRequest(serve.port, { path: '/v1/pools/nope/health' });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json().code, 'NOT_FOUND');
+  });
+});
+
 describe('errors and the contract', () => {
   it('unknown ids, bad bodies and duplicate ids get coded errors', { timeout: ms(30000) }, async () => {
     const { serve } = await setup();
