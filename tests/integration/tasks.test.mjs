@@ -349,6 +349,34 @@ describe('deadlines', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('a running task ends with a SHUTTING_DOWN error frame when the grace period runs out; exit 0', { timeout: ms(30000) }, async () => {
+    const sim = await startSim({ ttftMs: 5, itlMs: 20, slots: 8 });
+    procs.push(sim);
+    const serve = await startServe(serveConfig({ pools: [pool('sim-a', [sim])] }), { args: ['--shutdown-grace-ms', '500'] });
+    procs.push(serve);
+    const r = await submit(serve.port, taskBody({ seed: 2, maxTokens: 400 }));
+    assert.equal(r.status, 202);
+    let signalled = false;
+    const f = await follow(serve.port, r.body.task_id, {
+      onFrame: (frame) => {
+        if (frame.event === 'token' && !signalled) {
+          signalled = true;
+          serve.signal('SIGTERM');
+        }
+        return false;
+      },
+    });
+    const exit = await serve.waitExit(ms(8000));
+    assert.equal(exit.code, 0, serve.stderrTail());
+    assert.equal(f.complete, true, 'the follower saw its stream end');
+    assert.equal(terminal(f.frames).length, 1);
+    assert.equal(f.frames.at(-1).event, 'error', JSON.stringify(f.frames.at(-1)));
+    assert.equal(f.frames.at(-1).data.code, 'SHUTTING_DOWN');
+    await waitFor(async () => (await sim.stats()).active === 0, ms(3000), 'the engine to be released');
+  });
+});
+
 describe('discovery', () => {
   it('capabilities and pool health come from the live registry and load', { timeout: ms(30000) }, async () => {
     const { serve } = await setup({ slots: 2, sim: { itlMs: 20 } });
