@@ -10,7 +10,8 @@
 //            OpenAI streams of the same length in the same run.
 //   memory   RSS of `serve` per retained finished task and per queued task, 10,000 of each (each
 //            in a fresh serve), against its idle RSS.
-// Usage: node bench/tasks.mjs [--trials N]   (release build; SWITCHYARD_BIN selects the binary)
+// Usage: node bench/tasks.mjs [--trials N] [--only cancel,replay,cpu,memory]
+//        (release build; SWITCHYARD_BIN selects the binary)
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = process.env.SWITCHYARD_BIN ?? join(root, 'build/release/src/app/switchyard');
 const args = process.argv.slice(2);
 const trials = Number(args.find((a, i) => args[i - 1] === '--trials') ?? 200);
+const onlyArg = args.find((a, i) => args[i - 1] === '--only');
+const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+const runs = (name) => !only || only.has(name);
 const children = [];
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -113,7 +117,7 @@ for (let i = 0; i < 100; i++) {
 const results = { trials };
 
 // --- cancel → engine close, against client disconnect → engine close ---------------------------
-{
+if (runs('cancel')) {
   const cancelAt = new Map();
   const leaveAt = new Map();
   for (let t = 0; t < trials; t++) {
@@ -153,7 +157,7 @@ const results = { trials };
 }
 
 // --- replay of 1,000 retained frames ------------------------------------------------------------
-{
+if (runs('replay')) {
   const sub = await request(serve.port, 'POST', '/v1/tasks', { model_ref: 'sim-model', prompt: 'x', max_tokens: 1100, seed: 1 });
   const id = JSON.parse(sub.text).task_id;
   for (;;) {
@@ -182,7 +186,7 @@ const results = { trials };
 }
 
 // --- CPU per million tokens: followed tasks against OpenAI streams ------------------------------
-{
+if (runs('cpu')) {
   const concurrency = 32;
   const perStream = 500;
   const rounds = 4;
@@ -213,7 +217,7 @@ const results = { trials };
 }
 
 // --- memory per retained and per queued task ------------------------------------------------------
-{
+if (runs('memory')) {
   const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)[1]);
   const count = 10000;
   const fresh = async (extra) => {

@@ -137,6 +137,10 @@ asio::awaitable<void> run_task(Worker* worker, std::shared_ptr<tasks::TaskRun> r
   api::CompletionRequest request = completion_request_for(run->task.request());
   co_await relay::run_completion(&worker->relay_deps(), &run->info, &request, &run->sink);
   run->sink.ensure_finished();
+  // Kept for its status and frames only: what the run needed goes (a configuration snapshot
+  // held by a retained task would keep a replaced configuration alive).
+  run->info.config.reset();
+  run->info.headers = {};
   worker->tasks.retain(*run);
 }
 

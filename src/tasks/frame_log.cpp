@@ -22,6 +22,19 @@ std::uint64_t FrameLog::append(std::string_view event, std::string_view data) {
   return id;
 }
 
+void FrameLog::end() {
+  ended_ = true;
+  if (head_frame_ > 0) {
+    buffer_.erase(0, head_byte_);
+    ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(head_frame_));
+    for (std::size_t& e : ends_) e -= head_byte_;
+    head_byte_ = 0;
+    head_frame_ = 0;
+  }
+  buffer_.shrink_to_fit();
+  ends_.shrink_to_fit();
+}
+
 FrameLog::Read FrameLog::read_after(std::uint64_t after, std::string& out) const {
   if (after >= last_id()) return Read::Ok;
   const std::uint64_t first = first_id();

@@ -32,8 +32,9 @@ class FrameLog {
   // Appends a frame; `data` must be one line (JSON as JsonWriter writes it). Returns its id.
   // Ignored (returns 0) once the log has ended.
   std::uint64_t append(std::string_view event, std::string_view data);
-  // Marks the log ended: the last frame appended was the terminal one.
-  void end() noexcept { ended_ = true; }
+  // Marks the log ended: the last frame appended was the terminal one. What it holds is
+  // compacted to its size, since it is only read from now on (while the task is retained).
+  void end();
 
   enum class Read : std::uint8_t {
     Ok,    // every frame with id > after was appended to `out` (maybe none)

@@ -38,6 +38,9 @@ void Task::finish(TaskState state, std::int64_t unix_ms, std::optional<Error> er
   ended_unix_ms_ = unix_ms;
   error_ = std::move(error);
   frames_.end();
+  // A finished task is kept for its status and frames only: its prompt is not needed again.
+  request_.prompt = std::string();
+  request_.inputs = std::vector<std::string>();
 }
 
 void Task::notify() {

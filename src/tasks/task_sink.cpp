@@ -37,8 +37,9 @@ void TaskSink::append_end(std::int64_t now, bool canceled) {
 }
 
 void TaskSink::ensure_finished() {
-  if (task_.finished()) return;
-  fail(Error{ErrorCode::Internal, "The task ended without a result.", {}, 0});
+  if (!task_.finished())
+    fail(Error{ErrorCode::Internal, "The task ended without a result.", {}, 0});
+  std::string().swap(scratch_);  // the task writes no more frames
 }
 
 void TaskSink::fail(const Error& error) {

@@ -85,6 +85,24 @@ TEST(FrameLog, ByteBoundHoldsAndTheNewestFrameIsAlwaysKept) {
   EXPECT_LT(log.footprint(), 64u * 1024u);
 }
 
+TEST(FrameLog, EndingCompactsWithoutChangingWhatIsRead) {
+  FrameLog log({.max_frames = 20, .max_bytes = 1 << 20});
+  for (int i = 0; i < 57; ++i) log.append("token", R"({"t":"abc","i":1})");
+  std::string before;
+  ASSERT_EQ(log.read_after(40, before), FrameLog::Read::Ok);
+  const std::size_t footprint = log.footprint();
+  log.append("end", R"({"tokens_out":57})");
+  log.end();
+  std::string after;
+  ASSERT_EQ(log.read_after(40, after), FrameLog::Read::Ok);
+  EXPECT_EQ(after.substr(0, before.size()), before);
+  EXPECT_EQ(log.first_id(), 39u);
+  EXPECT_EQ(log.last_id(), 58u);
+  EXPECT_EQ(log.read_after(37, after), FrameLog::Read::Gone);
+  EXPECT_LE(log.footprint(), footprint);
+  EXPECT_LE(log.footprint(), log.bytes() + log.frames() * sizeof(std::size_t) + 64);
+}
+
 TEST(FrameLog, NothingIsAppendedAfterTheEnd) {
   FrameLog log({});
   log.append("token", "{}");
