@@ -4,8 +4,8 @@
 //            OpenAI-compatible stream's client disconnect → the engine sees the close (both read
 //            on CLOCK_MONOTONIC: the client's process.hrtime, the simulator's disconnect log,
 //            matched by correlation id).
-//   replay   a follower that resumes and receives 1,000 retained frames: time to the last byte,
-//            against a GET of a 1,000-token non-streamed completion's size.
+//   replay   a follower that resumes and receives 1,000 retained frames of a finished task: time
+//            to the last byte, against a GET of the task's status (the cost of any request).
 //   cpu      CPU seconds of `serve` per million tokens for tasks followed by one client, against
 //            OpenAI streams of the same length in the same run.
 //   memory   RSS of `serve` per retained finished task and per queued task, 10,000 of each (each
