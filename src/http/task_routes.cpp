@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
@@ -23,6 +22,7 @@
 #include "tasks/error_envelope.hpp"
 #include "tasks/task_request.hpp"
 #include "tasks/task_table.hpp"
+#include "telemetry/log.hpp"
 
 namespace sy::http {
 
@@ -188,7 +188,16 @@ asio::awaitable<bool> serve_task_submit(RequestContext& rc) {
   }
   const std::shared_ptr<tasks::TaskRun> run = rc.worker.tasks.create(id, std::move(*parsed));
   run->info = task_info(rc, run->task.request());
-  asio::co_spawn(rc.worker.io, run_task(&rc.worker, run), asio::detached);
+  asio::co_spawn(
+      rc.worker.io, run_task(&rc.worker, run), [worker = &rc.worker, run](std::exception_ptr e) {
+        if (!e) return;
+        // The run broke on an unexpected error: the task still ends, with an error
+        // frame its followers see, and is kept for its retention like any other.
+        telemetry::log_event(telemetry::LogLevel::Error, "task_failed", run->info.correlation_id,
+                             "A task's run ended on an unexpected error.");
+        run->sink.ensure_finished();
+        worker->tasks.retain(*run);
+      });
 
   // The 202 tells the real queue position, so it waits for admission's first answer.
   asio::steady_timer wake(rc.worker.io);
