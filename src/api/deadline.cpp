@@ -1,6 +1,7 @@
 #include "api/deadline.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 namespace sy::api {
 namespace {
@@ -69,6 +70,21 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   const sys_days days{ymd};
   return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) +
                                                  frac - offset);
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point at) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(at);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> time{ms - day};
+  char out[32];
+  const int n = std::snprintf(
+      out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+      static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+  return std::string(out, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 Result<TimePoint> request_deadline(std::string_view x_deadline, std::string_view x_timeout_ms,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/clock.hpp"
@@ -14,6 +15,10 @@ namespace sy::api {
 // Parses an RFC 3339 timestamp ("2026-11-23T10:15:30Z", "...30.250+01:00") to system time.
 [[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_rfc3339(
     std::string_view text) noexcept;
+
+// `at` as an RFC 3339 UTC timestamp with milliseconds ("2026-11-23T10:15:30.250Z"): how the
+// deadline is forwarded to engines (X-Deadline). Dates from 0001 to 9999.
+[[nodiscard]] std::string format_rfc3339(std::chrono::system_clock::time_point at);
 
 // The request's deadline on the steady clock, TimePoint::max() when neither header is present.
 // Errors: InvalidParams (param names the header) for unparsable values.

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <iterator>
 
+#include "api/deadline.hpp"
 #include "relay/exchange.hpp"
 #include "relay/exchange_errors.hpp"
 #include "relay/exchange_run.hpp"
@@ -31,8 +32,11 @@ std::string build_request_head(const ExchangeInput& in, TimePoint now) {
                  in.request->stream ? "text/event-stream" : "application/json",
                  in.info->correlation_id);
   if (in.deadline != TimePoint::max()) {
+    // Both forms: engines and proxies that read a deadline read one or the other.
     const auto left = std::chrono::duration_cast<Millis>(in.deadline - now).count();
-    fmt::format_to(std::back_inserter(head), "X-Timeout-Ms: {}\r\n", left > 0 ? left : 1);
+    fmt::format_to(
+        std::back_inserter(head), "X-Timeout-Ms: {}\r\nX-Deadline: {}\r\n", left > 0 ? left : 1,
+        api::format_rfc3339(std::chrono::system_clock::now() + Millis(left > 0 ? left : 1)));
   }
   head += "\r\n";
   return head;

@@ -349,6 +349,38 @@ describe('deadlines', () => {
   });
 });
 
+describe('deadline forwarding', () => {
+  it('the engine receives the deadline as X-Deadline (RFC 3339) and X-Timeout-Ms', { timeout: ms(30000) }, async () => {
+    // A minimal engine that records the headers of what it is sent.
+    const seen = [];
+    const engine = http.createServer((req, res) => {
+      if (req.url === '/health') return res.end('ok');
+      seen.push(req.headers);
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end('data: {"choices":[{"index":0,"text":"ok","finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+      return undefined;
+    });
+    await new Promise((r) => engine.listen(0, HOST, r));
+    try {
+      const serve = await startServe(serveConfig({ pools: [pool('fake', [`http://${HOST}:${engine.address().port}`])] }));
+      procs.push(serve);
+      const before = Date.now();
+      const r = await submit(serve.port, taskBody({ maxTokens: 4, deadline_ms: 5000 }));
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      await waitFor(() => seen.length > 0, ms(5000), 'the engine request');
+      const deadline = Date.parse(seen[0]['x-deadline']);
+      assert.ok(Number.isFinite(deadline), `X-Deadline: ${seen[0]['x-deadline']}`);
+      assert.match(seen[0]['x-deadline'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(deadline > before && deadline <= Date.now() + 5000, `${deadline - before} ms after submit`);
+      const timeout = Number(seen[0]['x-timeout-ms']);
+      assert.ok(timeout > 0 && timeout <= 5000, `X-Timeout-Ms ${timeout}`);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('a running task ends with a SHUTTING_DOWN error frame when the grace period runs out; exit 0', { timeout: ms(30000) }, async () => {
     const sim = await startSim({ ttftMs: 5, itlMs: 20, slots: 8 });

@@ -21,6 +21,23 @@ SysTime utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
 const TimePoint kSteadyNow = TimePoint(seconds(5000));
 const SysTime kWallNow = utc(2026, 1, 1, 12, 0, 0);
 
+// What is forwarded to engines as X-Deadline reads back as the same instant (to the ms).
+TEST(FormatRfc3339, WritesUtcWithMillisecondsAndReadsBack) {
+  using namespace std::chrono;
+  const auto at =
+      sys_days{year{2026} / 12 / 7} + hours(23) + minutes(5) + seconds(9) + milliseconds(42);
+  EXPECT_EQ(format_rfc3339(at), "2026-12-07T23:05:09.042Z");
+  EXPECT_EQ(format_rfc3339(sys_days{year{1999} / 12 / 31} + hours(23) + minutes(59) + seconds(59) +
+                           milliseconds(999) + microseconds(700)),
+            "1999-12-31T23:59:59.999Z");
+  for (std::int64_t ms : {0LL, 1LL, 86'399'999LL, 1'765'148'709'042LL, 4'102'444'800'000LL}) {
+    const system_clock::time_point t{milliseconds(ms)};
+    const auto back = parse_rfc3339(format_rfc3339(t));
+    ASSERT_TRUE(back) << format_rfc3339(t);
+    EXPECT_EQ(floor<milliseconds>(*back), floor<milliseconds>(t)) << format_rfc3339(t);
+  }
+}
+
 TEST(ParseRfc3339, ParsesUtcWithZ) {
   const auto t = parse_rfc3339("2026-11-23T10:15:30Z");
   ASSERT_TRUE(t.has_value());
