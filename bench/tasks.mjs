@@ -10,7 +10,9 @@
 //            OpenAI streams of the same length in the same run.
 //   memory   RSS of `serve` per retained finished task and per queued task, 10,000 of each (each
 //            in a fresh serve), against its idle RSS.
-// Usage: node bench/tasks.mjs [--trials N] [--only cancel,replay,cpu,memory]
+//   predict  the 202's predicted_start_ms against the observed wait (the task's started_ms -
+//            created_ms), for 200 tasks submitted at once to 8 slots, a third of them batch.
+// Usage: node bench/tasks.mjs [--trials N] [--only cancel,replay,cpu,predict,memory]
 //        (release build; SWITCHYARD_BIN selects the binary)
 
 import { spawn } from 'node:child_process';
@@ -233,6 +235,54 @@ if (runs('cpu')) {
   results.cpu_ratio_task_to_openai = +pct(ratios, 50).toFixed(2);
   target.child.kill('SIGKILL');
   fast.child.kill('SIGKILL');
+}
+
+// --- predicted start against the observed start -------------------------------------------------
+if (runs('predict')) {
+  const file = join(dir, 'predict.yaml');
+  writeFileSync(file, ['listen: 127.0.0.1:0', 'threads: 2', 'log_level: warn',
+    'tasks: { retention_ms: 600000 }', 'queue: { capacity: 1000, policy: reject }',
+    'pools:', '  - id: bench', '    models: [sim-model]', '    engine: openai',
+    `    endpoints: [http://127.0.0.1:${sim.port}]`, '    slots: 8', '    ctx_max: 1000000', ''].join('\n'));
+  const s = await start(['serve', '--config', file]);
+  for (let i = 0; i < 100; i++) {
+    if ((await request(s.port, 'GET', '/ready').catch(() => ({}))).status === 200) break;
+    await sleep(50);
+  }
+  // A warm-up round, so the drain rate has data (a cold queue predicts 1 s per task ahead).
+  await Promise.all(Array.from({ length: 16 }, (_, i) =>
+    request(s.port, 'POST', '/v1/tasks', { model_ref: 'sim-model', prompt: 'x', max_tokens: 40, seed: i })));
+  await sleep(1500);
+  const count = 200;
+  const admitted = [];
+  for (let i = 0; i < count; i++) {  // submitted back to back; every third is batch
+    const r = await request(s.port, 'POST', '/v1/tasks', { model_ref: 'sim-model', prompt: 'x',
+      max_tokens: 40, seed: i, priority: i % 3 === 2 ? 'batch' : 'interactive' });
+    admitted.push(JSON.parse(r.text));
+  }
+  for (;;) {
+    const last = JSON.parse((await request(s.port, 'GET', `/v1/tasks/${admitted.at(-1).task_id}`)).text);
+    const first = JSON.parse((await request(s.port, 'GET', `/v1/tasks/${admitted[count - 3].task_id}`)).text);
+    if (last.state === 'completed' && first.state === 'completed') break;
+    await sleep(200);
+  }
+  const abs = [];
+  const rel = [];
+  const predicted = [];
+  const observedAll = [];
+  for (const a of admitted) {
+    const st = JSON.parse((await request(s.port, 'GET', `/v1/tasks/${a.task_id}`)).text);
+    if (a.queue_position === 0 || !st.started_ms) continue;
+    const observed = st.started_ms - st.created_ms;
+    predicted.push(a.predicted_start_ms);
+    observedAll.push(observed);
+    abs.push(Math.abs(a.predicted_start_ms - observed));
+    rel.push(Math.abs(a.predicted_start_ms - observed) / Math.max(observed, 1));
+  }
+  results.predicted_start = { queued_tasks: abs.length, predicted_ms: summary(predicted),
+    observed_wait_ms: summary(observedAll), abs_error_ms: summary(abs),
+    rel_error_p50: +pct(rel, 50).toFixed(3), rel_error_p90: +pct(rel, 90).toFixed(3) };
+  s.child.kill('SIGKILL');
 }
 
 // --- memory per retained and per queued task ------------------------------------------------------
