@@ -251,10 +251,11 @@ void ControlPlane::release_unused(EndpointId endpoint) {
   });
 }
 
-void ControlPlane::release(EndpointId endpoint, bool ok) {
-  asio::post(control_, [this, endpoint, ok] {
+void ControlPlane::release(EndpointId endpoint, bool ok, Millis held) {
+  asio::post(control_, [this, endpoint, ok, held] {
     if (stopped_) return;
     const TimePoint now = Clock::now();
+    if (ok) scheduler_->observe_service(endpoint, held);
     dispatch_all(scheduler_->release(endpoint, ok, now));
     if (endpoint < entries_.size() && entries_[endpoint].phase == Phase::Draining) {
       check_draining(now);

@@ -87,8 +87,9 @@ class ControlPlane {
   // Asks for a slot; the answer arrives on waiter->executor (Granted / Rejected, or `queued`
   // with a position, then later Granted / Rejected).
   void submit(Ticket ticket, std::shared_ptr<AdmissionWaiter> waiter);
-  // A request on `endpoint` finished; ok=false counts against the endpoint's breaker.
-  void release(EndpointId endpoint, bool ok);
+  // A request on `endpoint` finished; ok=false counts against the endpoint's breaker. `held`:
+  // how long it held the slot, for the pool's service time (zero: not a completed request).
+  void release(EndpointId endpoint, bool ok, Millis held = Millis::zero());
   // A slot granted (or claimed) but never used to reach the engine: frees it without a breaker
   // verdict.
   void release_unused(EndpointId endpoint);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -288,7 +289,8 @@ SubmitOutcome Scheduler::submit(Ticket ticket, TimePoint now) {
       (ticket.priority == Priority::Interactive ? state.queue.size(Priority::Interactive)
                                                 : state.queue.size()) -
       1;
-  outcome.predicted_start_ms = state.drain.expected_wait_ms(outcome.queue_position + 1, now);
+  outcome.predicted_start_ms =
+      expected_wait_ms(ticket.model, state, outcome.queue_position + 1, now);
   if (pushed.evicted) {
     forget_queued(state, *pushed.evicted);
     outcome.evicted = pushed.evicted;
@@ -463,7 +465,43 @@ std::optional<std::uint64_t> Scheduler::predicted_start_ms(std::uint64_t id, Tim
   if (model == queues_.end()) return std::nullopt;
   const auto position = model->second.queue.position(id);
   if (!position) return std::nullopt;
-  return model->second.drain.expected_wait_ms(*position + 1, now);
+  return expected_wait_ms(model->first, model->second, *position + 1, now);
+}
+
+void Scheduler::observe_service(std::uint32_t endpoint, Millis held) {
+  if (endpoint >= snapshot_->endpoints.size() || held <= Millis::zero()) return;
+  const std::uint32_t pool = snapshot_->endpoints[endpoint].pool_index;
+  if (pool >= snapshot_->pools.size()) return;
+  // A weight of 0.2: the mean follows a change of load or prompt size within a few requests.
+  constexpr double kWeight = 0.2;
+  const double ms = static_cast<double>(held.count());
+  auto [it, fresh] = pool_service_ms_.try_emplace(snapshot_->pools[pool].id, ms);
+  if (!fresh) it->second += kWeight * (ms - it->second);
+}
+
+std::uint64_t Scheduler::expected_wait_ms(std::string_view model, const ModelState& state,
+                                          std::size_t items, TimePoint now) const {
+  // Slots of the model's ready endpoints, and their service time weighted by slots.
+  double slots = 0.0;
+  double weighted_ms = 0.0;
+  for (std::uint32_t p = 0; p < snapshot_->pools.size(); ++p) {
+    const placement::PoolSnapshot& pool = snapshot_->pools[p];
+    if (!placement::pool_serves(pool, model)) continue;
+    const auto service = pool_service_ms_.find(pool.id);
+    if (service == pool_service_ms_.end()) continue;
+    double ready = 0.0;
+    for (const std::uint32_t e : pool.endpoint_indices) {
+      if (e < snapshot_->endpoints.size() && snapshot_->endpoints[e].ready &&
+          !snapshot_->endpoints[e].ejected) {
+        ready += 1.0;
+      }
+    }
+    slots += ready * pool.slots;
+    weighted_ms += ready * pool.slots * service->second;
+  }
+  if (slots <= 0.0) return state.drain.expected_wait_ms(items, now);
+  const double mean_ms = weighted_ms / slots;
+  return static_cast<std::uint64_t>(std::llround(static_cast<double>(items) * mean_ms / slots));
 }
 
 std::size_t Scheduler::queue_depth(std::string_view model, Priority priority) const {

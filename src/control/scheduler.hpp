@@ -153,8 +153,11 @@ class Scheduler {
   [[nodiscard]] std::vector<Dispatch> poll(TimePoint now);
 
   [[nodiscard]] std::optional<std::size_t> queue_position(std::uint64_t id) const;
-  // When the queued ticket `id` should start, in ms from `now` (the live drain rate of its
-  // model, as for SubmitOutcome::predicted_start_ms); nullopt when it is not queued.
+  // A request on `endpoint` held its slot for `held` and completed: folded into the service
+  // time of the endpoint's pool (an exponentially weighted mean).
+  void observe_service(std::uint32_t endpoint, Millis held);
+  // When the queued ticket `id` should start, in ms from `now` (see expected_wait_ms); nullopt
+  // when it is not queued.
   [[nodiscard]] std::optional<std::uint64_t> predicted_start_ms(std::uint64_t id,
                                                                 TimePoint now) const;
   [[nodiscard]] std::size_t queue_depth(std::string_view model, admission::Priority priority) const;
@@ -223,6 +226,11 @@ class Scheduler {
   void drop_if_orphaned(Models::iterator model);
   // Forgets a ticket that has left `state`'s queue (popped, evicted, cancelled or expired).
   Ticket forget_queued(ModelState& state, std::uint64_t id);
+  // Milliseconds until `items` more requests of `model` have started: `items` x the mean service
+  // time / the slots of the model's ready endpoints, from the pools' service times; the model's
+  // drain rate where no pool has a service time yet.
+  [[nodiscard]] std::uint64_t expected_wait_ms(std::string_view model, const ModelState& state,
+                                               std::size_t items, TimePoint now) const;
 
   SchedulerConfig config_;
   std::shared_ptr<const placement::RegistrySnapshot> snapshot_;
@@ -238,6 +246,8 @@ class Scheduler {
   std::vector<TimePoint> opened_at_;                   // scratch: when each breaker opened
   placement::ModelEndpoints model_endpoints_;          // of snapshot_, for the ejection cap
   std::uint64_t panic_routed_ = 0;
+  // Mean slot hold time of completed requests, by pool id (ms; kept across reloads).
+  std::map<std::string, double, std::less<>> pool_service_ms_;
   placement::SessionAffinity affinity_;
   std::size_t round_robin_ = 0;  // which model goes first in the next dispatch round
 };

@@ -88,11 +88,14 @@ std::optional<Error> prepare_slot(const RelayDeps& deps, const RequestInfo& info
   return std::nullopt;
 }
 
-// Frees a slot with the verdict the exchange reached about its endpoint.
-void release_slot(control::ControlPlane& control, std::uint32_t endpoint, EndpointVerdict verdict) {
-  switch (verdict) {
+// Frees a slot with the verdict the exchange reached about its endpoint; a completed exchange
+// also reports how long it held the slot (the pool's service time: queue predictions).
+void release_slot(control::ControlPlane& control, std::uint32_t endpoint, const ExchangeResult& r,
+                  Millis held) {
+  switch (r.verdict) {
     case EndpointVerdict::Healthy:
-      control.release(endpoint, true);
+      control.release(endpoint, true,
+                      r.outcome == ExchangeOutcome::Completed ? held : Millis::zero());
       break;
     case EndpointVerdict::Failed:
       control.release(endpoint, false);
@@ -319,9 +322,11 @@ asio::awaitable<void> run_completion(const RelayDeps* deps, const RequestInfo* i
                               &on_gone,
                               current.may_retry};
     r = ExchangeResult{};
+    const TimePoint exchange_start = deps->now();
     co_await run_exchange(&input, &r);
     deps->active_requests->fetch_sub(1, std::memory_order_relaxed);
-    release_slot(*deps->control, current.endpoint_index, r.verdict);
+    release_slot(*deps->control, current.endpoint_index, r,
+                 std::chrono::duration_cast<Millis>(deps->now() - exchange_start));
 
     if (r.outcome == ExchangeOutcome::DeadlineExceeded || r.outcome == ExchangeOutcome::GaveUp) {
       failed = !r.client_answered;

@@ -627,5 +627,33 @@ TEST(Scheduler, StartsTheBreakerOfAReusedIdClosed) {
   EXPECT_EQ(s.breaker_state(1, t0), BreakerState::Closed);
 }
 
+// A queued request's predicted start: its place in line x the pools' mean service time / the
+// slots of the model's ready endpoints, once a service time is known; before that the model's
+// drain rate.
+TEST(Scheduler, PredictsTheStartFromThePoolsServiceTime) {
+  // m1: one pool, two endpoints of 2 slots each.
+  Scheduler s(config(), registry({{{"m1"}, 2, 4096, {0, 1}}}));
+  for (std::uint64_t id = 1; id <= 4; ++id)
+    ASSERT_EQ(s.submit(ticket(id), t0).kind, Kind::Dispatched);
+  const SubmitOutcome cold = s.submit(ticket(5), t0);
+  expect_queued(cold, 0);
+  EXPECT_GT(cold.predicted_start_ms, 0u);  // no service time yet: from the drain rate
+  // Requests held their slots for 400 ms on average (the weighted mean moves towards each one).
+  s.observe_service(0, Millis(400));
+  s.observe_service(1, Millis(400));
+  const SubmitOutcome warm = s.submit(ticket(6), t0);
+  expect_queued(warm, 1);
+  EXPECT_EQ(warm.predicted_start_ms, 200u);  // 2 ahead (itself included) x 400 ms / 4 slots
+  EXPECT_EQ(s.predicted_start_ms(5, t0), 100u);
+  EXPECT_EQ(s.predicted_start_ms(6, t0), 200u);
+  s.observe_service(0, Millis(1400));  // 400 + 0.2 x (1400 - 400) = 600
+  EXPECT_EQ(s.predicted_start_ms(6, t0), 300u);
+  EXPECT_EQ(s.predicted_start_ms(99, t0), std::nullopt);
+  // Zero (not a completed request) and unknown endpoints change nothing.
+  s.observe_service(0, Millis(0));
+  s.observe_service(7, Millis(5000));
+  EXPECT_EQ(s.predicted_start_ms(6, t0), 300u);
+}
+
 }  // namespace
 }  // namespace sy::control
