@@ -9,8 +9,7 @@
 #include "common/json_writer.hpp"
 #include "config/config.hpp"
 #include "http/request_head.hpp"
-#include "http/response_writer.hpp"
-#include "tasks/error_envelope.hpp"
+#include "http/route_answer.hpp"
 
 namespace sy::http {
 
@@ -20,13 +19,6 @@ namespace {
 
 // The native API's version (api/openapi.yaml info.version).
 constexpr std::string_view kApiVersion = "1.0.0";
-
-asio::awaitable<bool> answer(RequestContext& rc, int status, std::string_view body) {
-  rc.worker.metrics.count_request(rc.info.route, status);
-  co_return co_await write_response(rc.client, status, "application/json", body,
-                                    rc.info.correlation_id, rc.reply()) &&
-      rc.keep_alive;
-}
 
 // One pool's health and load, from the registry snapshot and the shared slot board.
 void append_pool_health(JsonWriter& w, const RequestContext& rc, const control::Registry& registry,
@@ -112,7 +104,7 @@ asio::awaitable<bool> serve_capabilities(RequestContext& rc) {
         .end_object();
   }
   w.end_array().end_object();
-  co_return co_await answer(rc, 200, body);
+  co_return co_await answer(rc, 200, "application/json", body);
 }
 
 asio::awaitable<bool> serve_pools(RequestContext& rc) {
@@ -124,7 +116,7 @@ asio::awaitable<bool> serve_pools(RequestContext& rc) {
     append_pool_health(w, rc, *registry, i);
   }
   w.end_array().end_object();
-  co_return co_await answer(rc, 200, body);
+  co_return co_await answer(rc, 200, "application/json", body);
 }
 
 asio::awaitable<bool> serve_pool_health(RequestContext& rc) {
@@ -137,12 +129,10 @@ asio::awaitable<bool> serve_pool_health(RequestContext& rc) {
     std::string body;
     JsonWriter w(body);
     append_pool_health(w, rc, *registry, i);
-    co_return co_await answer(rc, 200, body);
+    co_return co_await answer(rc, 200, "application/json", body);
   }
-  std::string body;
-  tasks::append_error_envelope(
-      body, Error{ErrorCode::NotFound, fmt::format("No pool '{}' is configured.", id), {}, 0});
-  co_return co_await answer(rc, 404, body);
+  const Error missing{ErrorCode::NotFound, fmt::format("No pool '{}' is configured.", id), {}, 0};
+  co_return co_await answer_native_error(rc, missing);
 }
 
 }  // namespace sy::http

@@ -12,6 +12,7 @@
 #include "http/http1_sink.hpp"
 #include "http/pool_routes.hpp"
 #include "http/request_head.hpp"
+#include "http/route_answer.hpp"
 #include "http/task_routes.hpp"
 #include "relay/completion_pipeline.hpp"
 
@@ -29,14 +30,6 @@ void append_model(JsonWriter& w, const ServerShared& shared, std::string_view mo
       .field("created", shared.started_unix_s)
       .field("owned_by", std::string_view("switchyard"))
       .end_object();
-}
-
-asio::awaitable<bool> answer(RequestContext& rc, int status, std::string_view type,
-                             std::string_view body) {
-  rc.worker.metrics.count_request(rc.info.route, status);
-  co_return co_await write_response(rc.client, status, type, body, rc.info.correlation_id,
-                                    rc.reply()) &&
-      rc.keep_alive;
 }
 
 asio::awaitable<bool> answer_error(RequestContext& rc, const Error& e) {

@@ -18,6 +18,7 @@
 #include "http/http1_sink.hpp"
 #include "http/openapi_document.hpp"
 #include "http/request_head.hpp"
+#include "http/route_answer.hpp"
 #include "relay/completion_pipeline.hpp"
 #include "tasks/error_envelope.hpp"
 #include "tasks/task_request.hpp"
@@ -36,29 +37,6 @@ constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 // refused) before it answers 202 with what it knows. Admission answers within a round trip to the
 // control thread; this bound only matters if that thread is stuck.
 constexpr auto kAdmissionAnswerWait = std::chrono::seconds(2);
-
-// An error in the native envelope, with its status (429/503: Retry-After and X-Backoff-Ms).
-asio::awaitable<bool> answer_native_error(RequestContext& rc, const Error& error) {
-  const int status = error.info().http_status;
-  rc.worker.metrics.count_request(rc.info.route, status);
-  std::string body;
-  tasks::append_error_envelope(body, error);
-  HeaderList extra;
-  if (error.retry_after_ms > 0 && (status == 429 || status == 503)) {
-    extra.emplace_back("Retry-After", fmt::format("{}", (error.retry_after_ms + 999) / 1000));
-    extra.emplace_back("X-Backoff-Ms", fmt::format("{}", error.retry_after_ms));
-  }
-  co_return co_await write_response(rc.client, status, "application/json", body,
-                                    rc.info.correlation_id, rc.reply(), &extra) &&
-      rc.keep_alive;
-}
-
-asio::awaitable<bool> answer_json(RequestContext& rc, int status, std::string_view body) {
-  rc.worker.metrics.count_request(rc.info.route, status);
-  co_return co_await write_response(rc.client, status, "application/json", body,
-                                    rc.info.correlation_id, rc.reply()) &&
-      rc.keep_alive;
-}
 
 // The {id} of /v1/tasks/{id}[/stream|/cancel].
 std::string task_id_of(std::string_view path) {
@@ -225,7 +203,7 @@ asio::awaitable<bool> serve_task_submit(RequestContext& rc) {
       .field("predicted_start_ms", run->task.predicted_start_ms())
       .field("backoff_ms", std::uint64_t{0})
       .end_object();
-  co_return co_await answer_json(rc, 202, body);
+  co_return co_await answer(rc, 202, "application/json", body);
 }
 
 asio::awaitable<bool> serve_task_status(RequestContext& rc) {
@@ -237,7 +215,7 @@ asio::awaitable<bool> serve_task_status(RequestContext& rc) {
   }
   std::string body;
   at.run->task.append_status(body);
-  co_return co_await answer_json(rc, 200, body);
+  co_return co_await answer(rc, 200, "application/json", body);
 }
 
 asio::awaitable<bool> serve_task_cancel(RequestContext& rc) {

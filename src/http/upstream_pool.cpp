@@ -81,8 +81,8 @@ asio::awaitable<boost::system::error_code> UpstreamPool::resolve(
     const control::EndpointInfo& endpoint, tcp::endpoint& out) {
   // Host names are resolved per connect; pools of engines are normally addressed by IP.
   tcp::resolver resolver(ex_);
-  auto [ec, results] = co_await resolver.async_resolve(
-      endpoint.host, std::to_string(endpoint.port), asio::as_tuple(asio::use_awaitable));
+  auto [ec, results] = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                                       asio::as_tuple(asio::use_awaitable));
   if (ec || results.empty()) co_return ec ? ec : asio::error::host_not_found;
   out = *results.begin();
   co_return boost::system::error_code{};

@@ -17,7 +17,6 @@ import {
   postJson,
   serveConfig,
   simToken,
-  sleep,
   startServe,
   startSim,
   stopAll,
@@ -291,10 +290,20 @@ describe('cancel', () => {
     const second = await submit(serve.port, taskBody({ seed: 2, maxTokens: 5 }));
     assert.equal(second.status, 202);
     assert.equal(second.body.queue_position, 1, JSON.stringify(second.body));
-    // From the model's live drain rate (with no dispatch seen yet: 1 s per task ahead).
+    // Admission's live estimate of when it starts.
     assert.ok(second.body.predicted_start_ms > 0, JSON.stringify(second.body));
-    const followed = follow(serve.port, second.body.task_id);
-    await sleep(50);
+    // The cancel goes out once the follower is attached (its first frame, the queue position).
+    let attached;
+    const seenFirst = new Promise((resolve) => {
+      attached = resolve;
+    });
+    const followed = follow(serve.port, second.body.task_id, {
+      onFrame: (frame) => {
+        attached(frame);
+        return false;
+      },
+    });
+    assert.equal((await seenFirst).event, 'metrics');
     assert.equal((await postJson(serve.port, `/v1/tasks/${second.body.task_id}/cancel`, {})).status, 204);
     const f = await followed;
     assert.equal(f.complete, true);
